@@ -33,6 +33,7 @@ export const RETURN_CODES = [
   'TooManyExtraSourceImages.',
   'InvalidRemix',
   'RequiresTrust',
+  'OnlyServiceAccountProxy',
   'InvalidPriorityUsername',
   'TooLongWorkerName',
   'TooLongUserName',
@@ -115,7 +116,9 @@ export class HordeError extends Error {
 
   /** The `{ message, rc }` body the AI Horde answers with. */
   toJSON(): { message: string; rc: ReturnCode; errors?: ValidationErrors } {
-    return this.errors ? { message: this.message, rc: this.rc, errors: this.errors } : { message: this.message, rc: this.rc };
+    return this.errors
+      ? { message: this.message, rc: this.rc, errors: this.errors }
+      : { message: this.message, rc: this.rc };
   }
 }
 

@@ -40,6 +40,11 @@ export interface TextModelInfo {
   name: string;
   /** Parameter count in billions. */
   parametersB: number;
+  /**
+   * True when the size was read from the model's name (`…-13B…`) because the reference does not list it.
+   * Upstream prices such a model as unknown; pricing decides what to do with the guess.
+   */
+  inferred?: boolean;
 }
 
 export interface ModelReference {

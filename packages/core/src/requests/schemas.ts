@@ -226,7 +226,12 @@ const popCommon = {
 /** `POST /generate/pop`. */
 export const ImagePopSchema = z.object({
   ...popCommon,
-  max_pixels: z.number().int().min(0).max(3072 * 3072 * 4).default(262_144),
+  max_pixels: z
+    .number()
+    .int()
+    .min(0)
+    .max(3072 * 3072 * 4)
+    .default(262_144),
   blacklist: z.array(z.string().max(64)).max(200).default([]),
   allow_img2img: z.boolean().default(true),
   allow_painting: z.boolean().default(true),

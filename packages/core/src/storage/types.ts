@@ -165,8 +165,8 @@ export interface TransferOp {
   amount: Centikudos;
   /** Sender's floor: the transfer needs `balance − floor − reserved ≥ amount`. */
   senderFloor: Centikudos;
-  /** Bucket credited on the recipient: `received`, or `donated` for education accounts. */
-  recipientBucket: Extract<KudosBucket, 'received' | 'donated'>;
+  /** Bucket the sender's side counts in: `gifted`, or `donated` when the recipient is an education account. */
+  senderBucket: Extract<KudosBucket, 'gifted' | 'donated'>;
   /** Refuse when the recipient sent kudos to the sender after this instant (anti ping-pong). */
   pingPongSince: number;
   idempotencyKey: string | null;
@@ -242,7 +242,16 @@ export interface RequestRecord extends RequestRequirements {
 
 export type NewRequest = Omit<
   RequestRecord,
-  'priority' | 'sortKey' | 'seq' | 'waiting' | 'processing' | 'finished' | 'faults' | 'state' | 'consumed' | 'reserved'
+  | 'priority'
+  | 'sortKey'
+  | 'seq'
+  | 'waiting'
+  | 'processing'
+  | 'finished'
+  | 'faults'
+  | 'state'
+  | 'consumed'
+  | 'reserved'
 >;
 
 export interface EnqueueOp {

@@ -1,0 +1,77 @@
+/**
+ * `HordeClient`: the one interface chat adapters (and anything else embedding hordekit) use to talk to a
+ * horde, embedded in the same process or remote over the AI Horde API. Shapes follow the AI Horde's wire
+ * fields, so a remote implementation passes them through.
+ */
+import type { Credentials } from '../engine/accounts.js';
+import type { GenerateResult } from '../engine/generate.js';
+import type { ModelStatus } from '../engine/stats.js';
+import type { RequestCheck, RequestStatus } from '../engine/status.js';
+import type { TransferOutcome } from '../engine/transfers.js';
+import type { WorkerView } from '../engine/workers.js';
+import type { RequestEvent } from '../events/types.js';
+import type { ImageGenerateInput, TextGenerateInput } from '../requests/schemas.js';
+import type { JournalKind, KudosDetails, RequestKind } from '../storage/types.js';
+
+export type { Credentials };
+
+export interface AccountSummary {
+  id: number;
+  username: string;
+  /** `username#id`, what others use to send kudos. */
+  alias: string;
+  kudos: number;
+  /** Rewards held until the account is trusted. */
+  escrow: number;
+  kudos_details: KudosDetails;
+  concurrency: number;
+  trusted: boolean;
+  moderator: boolean;
+  /** Jobs waiting or in progress right now. */
+  active_jobs: number;
+}
+
+export interface KudosMovement {
+  at: number;
+  kind: JournalKind;
+  /** Change to the spendable balance, in kudos. */
+  amount: number;
+  /** Change to the escrow, in kudos. */
+  escrow: number;
+  ref: string | null;
+}
+
+export interface IdentityInput {
+  /** `discord`, `telegram`, `slack`, … */
+  provider: string;
+  externalId: string;
+  /** Used as the username when the account is created. */
+  username: string;
+}
+
+export interface WatchOptions {
+  signal?: AbortSignal;
+}
+
+export interface HordeClient {
+  generateImage(as: Credentials, input: ImageGenerateInput): Promise<GenerateResult>;
+  generateText(as: Credentials, input: TextGenerateInput): Promise<GenerateResult>;
+  check(requestId: string): Promise<RequestCheck>;
+  status(requestId: string): Promise<RequestStatus>;
+  cancel(requestId: string): Promise<RequestStatus>;
+  /** The request's events until it is done, faulted, cancelled or expired (or `signal` aborts). */
+  watch(requestId: string, options?: WatchOptions): AsyncIterable<RequestEvent>;
+  account(as: Credentials): Promise<AccountSummary>;
+  /** Recent kudos movements of the account, newest first. */
+  activity(as: Credentials, options?: { limit?: number }): Promise<KudosMovement[]>;
+  transfer(
+    as: Credentials,
+    input: { to: string; amount: number; idempotencyKey?: string },
+  ): Promise<TransferOutcome>;
+  /** Finds or creates the account of a chat platform user; the credentials act for it. */
+  accountFor(
+    identity: IdentityInput,
+  ): Promise<{ credentials: Credentials; account: AccountSummary; created: boolean }>;
+  models(kind?: RequestKind): Promise<ModelStatus[]>;
+  workers(kind?: RequestKind): Promise<WorkerView[]>;
+}

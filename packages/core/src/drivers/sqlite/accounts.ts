@@ -1,0 +1,282 @@
+/** Accounts, identities and every kudos movement that is not a job (transfers, grants, escrow). */
+import { HordeError } from '../../errors.js';
+import type { Centikudos } from '../../ledger/money.js';
+import type {
+  AccountPatch,
+  AccountRecord,
+  BalanceAdjustment,
+  JournalEntry,
+  KudosDetails,
+  NewAccount,
+  TransferOp,
+  TransferResult,
+} from '../../storage/types.js';
+import { accountToRow, emptyRoles, type TransferRow, transferFromRow } from './rows.js';
+import { identityKey, type SqliteState, saveAccountMoney, snapshot, writeJournal } from './state.js';
+
+const ZERO_DETAILS: KudosDetails = {
+  accumulated: 0,
+  gifted: 0,
+  donated: 0,
+  admin: 0,
+  received: 0,
+  recurring: 0,
+  awarded: 0,
+  styled: 0,
+};
+
+export function requireAccount(s: SqliteState, id: number): AccountRecord {
+  const account = s.accounts.get(id);
+  if (!account) throw new HordeError('UserNotFound', 'No account has this id.', { details: { id } });
+  return account;
+}
+
+/**
+ * A debit that stops at the floor: `new = max(balance − amount, floor)`. What the floor forgave is
+ * returned so it can be journaled as minted (upstream's FLOOR_ADJUSTMENT).
+ */
+export function debitWithFloor(
+  balance: Centikudos,
+  amount: Centikudos,
+  floor: Centikudos,
+): { balance: Centikudos; forgiven: Centikudos } {
+  if (amount <= 0) return { balance: balance - amount, forgiven: 0 };
+  const raw = balance - amount;
+  const next = Math.max(raw, floor);
+  return { balance: next, forgiven: next - raw };
+}
+
+export function addToBucket(
+  details: KudosDetails,
+  bucket: keyof KudosDetails | null,
+  amount: number,
+): KudosDetails {
+  if (bucket === null || amount === 0) return details;
+  return { ...details, [bucket]: details[bucket] + amount };
+}
+
+export function createAccount(s: SqliteState, input: NewAccount): AccountRecord {
+  const id = input.id ?? s.nextAccountId;
+  if (s.accounts.has(id))
+    throw new HordeError('BadRequest', 'An account with this id already exists.', { details: { id } });
+  if (input.apiKeyHash && s.accountIdByKeyHash.has(input.apiKeyHash)) {
+    throw new HordeError('BadRequest', 'This API key is already in use.');
+  }
+  const account: AccountRecord = {
+    id,
+    username: input.username,
+    kind: input.kind,
+    roles: { ...emptyRoles(), ...input.roles },
+    createdAt: input.createdAt,
+    concurrency: input.concurrency,
+    balance: 0,
+    escrow: 0,
+    reserved: 0,
+    details: { ...ZERO_DETAILS },
+    usage: { megapixelsteps: 0, tokens: 0, imageRequests: 0, textRequests: 0 },
+    contribution: { megapixelsteps: 0, tokens: 0, imagesFulfilled: 0, textsFulfilled: 0 },
+    activeJobs: 0,
+    contact: null,
+    publicWorkers: false,
+  };
+  s.stmt.insertAccount.run(accountToRow(account, input.apiKeyHash));
+  s.accounts.set(id, account);
+  if (input.apiKeyHash) s.accountIdByKeyHash.set(input.apiKeyHash, id);
+  s.nextAccountId = Math.max(s.nextAccountId, id + 1);
+  return snapshot(account);
+}
+
+export function updateAccount(s: SqliteState, id: number, patch: AccountPatch): AccountRecord {
+  const current = requireAccount(s, id);
+  const next: AccountRecord = {
+    ...current,
+    username: patch.username ?? current.username,
+    kind: patch.kind ?? current.kind,
+    roles: patch.roles ? { ...current.roles, ...patch.roles } : current.roles,
+    concurrency: patch.concurrency ?? current.concurrency,
+    contact: patch.contact === undefined ? current.contact : patch.contact,
+    publicWorkers: patch.publicWorkers ?? current.publicWorkers,
+  };
+  s.stmt.saveAccountProfile.run(
+    next.username,
+    next.kind,
+    JSON.stringify(next.roles),
+    next.concurrency,
+    next.contact,
+    next.publicWorkers ? 1 : 0,
+    id,
+  );
+  s.accounts.set(id, next);
+  return snapshot(next);
+}
+
+export function setApiKeyHash(s: SqliteState, id: number, hash: string | null): void {
+  requireAccount(s, id);
+  if (hash && s.accountIdByKeyHash.has(hash))
+    throw new HordeError('BadRequest', 'This API key is already in use.');
+  s.stmt.setApiKeyHash.run(hash, id);
+  for (const [key, owner] of s.accountIdByKeyHash) if (owner === id) s.accountIdByKeyHash.delete(key);
+  if (hash) s.accountIdByKeyHash.set(hash, id);
+}
+
+export function linkIdentity(s: SqliteState, accountId: number, provider: string, externalId: string): void {
+  requireAccount(s, accountId);
+  s.stmt.insertIdentity.run(provider, externalId, accountId);
+  s.identities.set(identityKey(provider, externalId), accountId);
+}
+
+export function adjustBalance(s: SqliteState, op: BalanceAdjustment): AccountRecord {
+  const account = requireAccount(s, op.accountId);
+  let balance = account.balance;
+  let escrow = account.escrow;
+  let details = account.details;
+  const entries: Omit<JournalEntry, 'id'>[] = [];
+  if (op.kind === 'escrow') {
+    const amount = Math.min(op.amount, account.escrow);
+    if (amount <= 0) return snapshot(account);
+    balance += amount;
+    escrow -= amount;
+    details = addToBucket(details, 'accumulated', amount);
+    entries.push({
+      at: op.at,
+      accountId: account.id,
+      kind: op.kind,
+      balanceDelta: amount,
+      escrowDelta: -amount,
+      bucket: op.bucket,
+      ref: op.ref ?? null,
+    });
+  } else if (op.amount >= 0 || op.floor === undefined) {
+    balance += op.amount;
+    details = addToBucket(details, op.bucket, op.amount);
+    entries.push({
+      at: op.at,
+      accountId: account.id,
+      kind: op.kind,
+      balanceDelta: op.amount,
+      escrowDelta: 0,
+      bucket: op.bucket,
+      ref: op.ref ?? null,
+    });
+  } else {
+    const debit = debitWithFloor(balance, -op.amount, op.floor);
+    balance = debit.balance;
+    details = addToBucket(details, op.bucket, op.amount);
+    entries.push(
+      {
+        at: op.at,
+        accountId: account.id,
+        kind: op.kind,
+        balanceDelta: op.amount,
+        escrowDelta: 0,
+        bucket: op.bucket,
+        ref: op.ref ?? null,
+      },
+      {
+        at: op.at,
+        accountId: account.id,
+        kind: 'floor' as const,
+        balanceDelta: debit.forgiven,
+        escrowDelta: 0,
+        bucket: null,
+        ref: op.ref ?? null,
+      },
+    );
+  }
+  const next = { ...account, balance, escrow, details };
+  s.db.transaction(() => {
+    saveAccountMoney(s, next);
+    writeJournal(s, entries);
+  })();
+  s.accounts.set(account.id, next);
+  return snapshot(next);
+}
+
+export function transfer(s: SqliteState, op: TransferOp): TransferResult {
+  if (!Number.isInteger(op.amount) || op.amount <= 0) {
+    throw new HordeError('InvalidKudosTransferAmount', 'The amount to transfer must be a positive number.');
+  }
+  if (op.fromId === op.toId)
+    throw new HordeError('KudosTransferToSelf', 'You cannot transfer kudos to yourself.');
+  const sender = requireAccount(s, op.fromId);
+  const recipient = requireAccount(s, op.toId);
+
+  if (op.idempotencyKey !== null) {
+    const previous = s.stmt.findTransferByKey.get(op.fromId, op.idempotencyKey) as TransferRow | undefined;
+    if (previous) {
+      if (previous.to_id !== op.toId || previous.amount !== op.amount) {
+        throw new HordeError(
+          'IdempotencyKeyConflict',
+          'This Idempotency-Key was already used for a different transfer. Use a new key for a new transfer.',
+          { details: { idempotencyKey: op.idempotencyKey } },
+        );
+      }
+      return { transfer: transferFromRow(previous), replayed: true };
+    }
+  }
+  if (s.stmt.findRecentReverseTransfer.get(op.toId, op.fromId, op.pingPongSince)) {
+    throw new HordeError(
+      'TooFastKudosTransfers',
+      'The recipient sent you kudos a moment ago; wait a minute before sending kudos back.',
+    );
+  }
+  const spendable = sender.balance - sender.reserved - op.senderFloor;
+  if (spendable < op.amount) {
+    throw new HordeError('KudosTransferNotEnough', 'You do not have enough kudos to transfer this amount.', {
+      details: { requested: op.amount / 100, available: Math.max(0, spendable) / 100 },
+    });
+  }
+
+  const nextSender = {
+    ...sender,
+    balance: sender.balance - op.amount,
+    details: addToBucket(sender.details, op.senderBucket, -op.amount),
+  };
+  const nextRecipient = {
+    ...recipient,
+    balance: recipient.balance + op.amount,
+    details: addToBucket(recipient.details, 'received', op.amount),
+  };
+  let id = 0;
+  s.db.transaction(() => {
+    id = Number(
+      s.stmt.insertTransfer.run(op.fromId, op.toId, op.amount, op.idempotencyKey, op.at).lastInsertRowid,
+    );
+    saveAccountMoney(s, nextSender);
+    saveAccountMoney(s, nextRecipient);
+    const ref = `transfer:${id}`;
+    writeJournal(s, [
+      {
+        at: op.at,
+        accountId: sender.id,
+        kind: 'transfer',
+        balanceDelta: -op.amount,
+        escrowDelta: 0,
+        bucket: op.senderBucket,
+        ref,
+      },
+      {
+        at: op.at,
+        accountId: recipient.id,
+        kind: 'transfer',
+        balanceDelta: op.amount,
+        escrowDelta: 0,
+        bucket: 'received',
+        ref,
+      },
+    ]);
+  })();
+  s.accounts.set(sender.id, nextSender);
+  s.accounts.set(recipient.id, nextRecipient);
+  return {
+    transfer: {
+      id,
+      fromId: op.fromId,
+      toId: op.toId,
+      amount: op.amount,
+      idempotencyKey: op.idempotencyKey,
+      at: op.at,
+    },
+    replayed: false,
+  };
+}

@@ -1,0 +1,254 @@
+/**
+ * The SQLite driver's hot state: every live record in memory, written through to SQLite inside one
+ * transaction per operation, and rebuilt from SQLite at start-up. Reads never touch the disk.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import { QueueIndex } from '../../scheduler/queue-index.js';
+import type {
+  AccountRecord,
+  JobRecord,
+  JournalEntry,
+  RequestRecord,
+  WorkerRecord,
+} from '../../storage/types.js';
+import {
+  type AccountRow,
+  accountFromRow,
+  type JobRow,
+  jobFromRow,
+  type RequestRow,
+  requestFromRow,
+  type WorkerRow,
+  workerFromRow,
+} from './rows.js';
+
+export interface Statements {
+  insertAccount: Statement;
+  saveAccountMoney: Statement;
+  saveAccountProfile: Statement;
+  setApiKeyHash: Statement;
+  insertIdentity: Statement;
+  insertJournal: Statement;
+  insertTransfer: Statement;
+  findTransferByKey: Statement;
+  findRecentReverseTransfer: Statement;
+  insertRequest: Statement;
+  saveRequestCounters: Statement;
+  selectRequest: Statement;
+  insertJob: Statement;
+  saveJob: Statement;
+  selectJob: Statement;
+  deleteRequestJobs: Statement;
+  insertWorker: Statement;
+  saveWorker: Statement;
+  deleteWorker: Statement;
+}
+
+export interface SqliteState {
+  db: Database;
+  stmt: Statements;
+  accounts: Map<number, AccountRecord>;
+  accountIdByKeyHash: Map<string, number>;
+  identities: Map<string, number>;
+  /** Requests that have not expired, and their jobs. */
+  requests: Map<string, RequestRecord>;
+  jobs: Map<string, JobRecord>;
+  jobsByRequest: Map<string, Set<string>>;
+  /** Jobs in flight, for the stale-lease sweep. */
+  processing: Set<string>;
+  workers: Map<string, WorkerRecord>;
+  workerIdByName: Map<string, number | string>;
+  queue: QueueIndex;
+  nextSeq: number;
+  nextAccountId: number;
+  /** Last persisted check-in per worker (check-ins are written at most every `checkInWriteIntervalMs`). */
+  persistedCheckIn: Map<string, { at: number; profile: string }>;
+  checkInWriteIntervalMs: number;
+}
+
+function prepare(db: Database): Statements {
+  return {
+    insertAccount: db.prepare(
+      `INSERT INTO accounts (id, username, kind, api_key_hash, roles, created_at, concurrency, balance, escrow,
+        reserved, details, usage, contribution, contact, public_workers)
+       VALUES (@id, @username, @kind, @api_key_hash, @roles, @created_at, @concurrency, @balance, @escrow,
+        @reserved, @details, @usage, @contribution, @contact, @public_workers)`,
+    ),
+    saveAccountMoney: db.prepare(
+      `UPDATE accounts SET balance = ?, escrow = ?, reserved = ?, details = ?, usage = ?, contribution = ?
+       WHERE id = ?`,
+    ),
+    saveAccountProfile: db.prepare(
+      `UPDATE accounts SET username = ?, kind = ?, roles = ?, concurrency = ?, contact = ?, public_workers = ?
+       WHERE id = ?`,
+    ),
+    setApiKeyHash: db.prepare('UPDATE accounts SET api_key_hash = ? WHERE id = ?'),
+    insertIdentity: db.prepare(
+      'INSERT OR REPLACE INTO identities (provider, external_id, account_id) VALUES (?, ?, ?)',
+    ),
+    insertJournal: db.prepare(
+      `INSERT INTO journal (at, account_id, kind, balance_delta, escrow_delta, bucket, ref)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertTransfer: db.prepare(
+      'INSERT INTO transfers (from_id, to_id, amount, idempotency_key, at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    findTransferByKey: db.prepare('SELECT * FROM transfers WHERE from_id = ? AND idempotency_key = ?'),
+    findRecentReverseTransfer: db.prepare(
+      'SELECT 1 FROM transfers WHERE from_id = ? AND to_id = ? AND at > ? LIMIT 1',
+    ),
+    insertRequest: db.prepare(
+      `INSERT INTO requests (id, kind, account_id, body, models, needs, pixels, max_length, max_context_length,
+        things, job_price, priority, sort_key, seq, jobs, waiting, processing, finished, faults, state,
+        created_at, expires_at, consumed, reserved, meta)
+       VALUES (@id, @kind, @account_id, @body, @models, @needs, @pixels, @max_length, @max_context_length,
+        @things, @job_price, @priority, @sort_key, @seq, @jobs, @waiting, @processing, @finished, @faults,
+        @state, @created_at, @expires_at, @consumed, @reserved, @meta)`,
+    ),
+    saveRequestCounters: db.prepare(
+      `UPDATE requests SET jobs = ?, waiting = ?, processing = ?, finished = ?, faults = ?, state = ?,
+        expires_at = ?, consumed = ?, reserved = ? WHERE id = ?`,
+    ),
+    selectRequest: db.prepare('SELECT * FROM requests WHERE id = ?'),
+    insertJob: db.prepare(
+      `INSERT INTO jobs (id, request_id, kind, worker_id, worker_owner_id, model, seed, batch_index, state,
+        created_at, lease_expires_at, things, result, completed_at, reward, cost)
+       VALUES (@id, @request_id, @kind, @worker_id, @worker_owner_id, @model, @seed, @batch_index, @state,
+        @created_at, @lease_expires_at, @things, @result, @completed_at, @reward, @cost)`,
+    ),
+    saveJob: db.prepare(
+      'UPDATE jobs SET state = ?, result = ?, completed_at = ?, reward = ?, cost = ? WHERE id = ?',
+    ),
+    selectJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+    deleteRequestJobs: db.prepare('DELETE FROM jobs WHERE request_id = ?'),
+    insertWorker: db.prepare(
+      `INSERT INTO workers (id, name, kind, owner_id, created_at, last_check_in, online_since, uptime_credited_at,
+        profile, maintenance, maintenance_message, paused, info, speed_samples, stats, recent_aborts)
+       VALUES (@id, @name, @kind, @owner_id, @created_at, @last_check_in, @online_since, @uptime_credited_at,
+        @profile, @maintenance, @maintenance_message, @paused, @info, @speed_samples, @stats, @recent_aborts)`,
+    ),
+    saveWorker: db.prepare(
+      `UPDATE workers SET name = @name, last_check_in = @last_check_in, online_since = @online_since,
+        uptime_credited_at = @uptime_credited_at, profile = @profile, maintenance = @maintenance,
+        maintenance_message = @maintenance_message, paused = @paused, info = @info,
+        speed_samples = @speed_samples, stats = @stats, recent_aborts = @recent_aborts
+       WHERE id = @id`,
+    ),
+    deleteWorker: db.prepare('DELETE FROM workers WHERE id = ?'),
+  };
+}
+
+/** Reads every live record into memory and rebuilds the queue index. */
+export function loadState(db: Database, checkInWriteIntervalMs: number): SqliteState {
+  const s: SqliteState = {
+    db,
+    stmt: prepare(db),
+    accounts: new Map(),
+    accountIdByKeyHash: new Map(),
+    identities: new Map(),
+    requests: new Map(),
+    jobs: new Map(),
+    jobsByRequest: new Map(),
+    processing: new Set(),
+    workers: new Map(),
+    workerIdByName: new Map(),
+    queue: new QueueIndex(),
+    nextSeq: 1,
+    nextAccountId: 1,
+    persistedCheckIn: new Map(),
+    checkInWriteIntervalMs,
+  };
+
+  for (const row of db.prepare('SELECT * FROM accounts').iterate() as Iterable<AccountRow>) {
+    s.accounts.set(row.id, accountFromRow(row));
+    if (row.api_key_hash) s.accountIdByKeyHash.set(row.api_key_hash, row.id);
+    s.nextAccountId = Math.max(s.nextAccountId, row.id + 1);
+  }
+  for (const row of db.prepare('SELECT * FROM identities').iterate() as Iterable<{
+    provider: string;
+    external_id: string;
+    account_id: number;
+  }>) {
+    s.identities.set(identityKey(row.provider, row.external_id), row.account_id);
+  }
+
+  const maxSeq = db.prepare('SELECT max(seq) AS seq FROM requests').get() as { seq: number | null };
+  s.nextSeq = (maxSeq.seq ?? 0) + 1;
+  for (const row of db
+    .prepare("SELECT * FROM requests WHERE state <> 'expired'")
+    .iterate() as Iterable<RequestRow>) {
+    const request = requestFromRow(row);
+    s.requests.set(request.id, request);
+    s.queue.sync(request);
+    const account = s.accounts.get(request.accountId);
+    if (account && request.state !== 'expired') account.activeJobs += request.waiting + request.processing;
+  }
+  for (const row of db
+    .prepare(
+      "SELECT jobs.* FROM jobs JOIN requests ON requests.id = jobs.request_id WHERE requests.state <> 'expired'",
+    )
+    .iterate() as Iterable<JobRow>) {
+    addJob(s, jobFromRow(row));
+  }
+
+  for (const row of db.prepare('SELECT * FROM workers').iterate() as Iterable<WorkerRow>) {
+    const worker = workerFromRow(row);
+    s.workers.set(worker.id, worker);
+    s.workerIdByName.set(worker.name.toLowerCase(), worker.id);
+    s.persistedCheckIn.set(worker.id, { at: worker.lastCheckIn, profile: row.profile });
+  }
+  return s;
+}
+
+export function identityKey(provider: string, externalId: string): string {
+  return `${provider}\u0000${externalId}`;
+}
+
+export function addJob(s: SqliteState, job: JobRecord): void {
+  s.jobs.set(job.id, job);
+  let ids = s.jobsByRequest.get(job.requestId);
+  if (!ids) {
+    ids = new Set();
+    s.jobsByRequest.set(job.requestId, ids);
+  }
+  ids.add(job.id);
+  if (job.state === 'processing') s.processing.add(job.id);
+  else s.processing.delete(job.id);
+}
+
+export function writeJournal(s: SqliteState, entries: Omit<JournalEntry, 'id'>[]): void {
+  for (const e of entries) {
+    if (e.balanceDelta === 0 && e.escrowDelta === 0) continue;
+    s.stmt.insertJournal.run(e.at, e.accountId, e.kind, e.balanceDelta, e.escrowDelta, e.bucket, e.ref);
+  }
+}
+
+export function saveAccountMoney(s: SqliteState, a: AccountRecord): void {
+  s.stmt.saveAccountMoney.run(
+    a.balance,
+    a.escrow,
+    a.reserved,
+    JSON.stringify(a.details),
+    JSON.stringify(a.usage),
+    JSON.stringify(a.contribution),
+    a.id,
+  );
+}
+
+export function saveRequestCounters(s: SqliteState, r: RequestRecord): void {
+  s.stmt.saveRequestCounters.run(
+    r.jobs,
+    r.waiting,
+    r.processing,
+    r.finished,
+    r.faults,
+    r.state,
+    r.expiresAt,
+    r.consumed,
+    r.reserved,
+    r.id,
+  );
+}
+
+/** Shallow copies: nested objects are replaced, never mutated, so a copy is a stable snapshot. */
+export const snapshot = <T extends object>(record: T): T => ({ ...record });

@@ -1,0 +1,186 @@
+/** Worker registry: check-ins (auto-create on first pop), edits, uptime rewards. */
+import { HordeError } from '../../errors.js';
+import type { Centikudos } from '../../ledger/money.js';
+import type { CheckInOp, UptimeOp, WorkerPatch, WorkerQuery, WorkerRecord } from '../../storage/types.js';
+import { addToBucket, requireAccount } from './accounts.js';
+import { workerToRow } from './rows.js';
+import { type SqliteState, saveAccountMoney, snapshot, writeJournal } from './state.js';
+
+export function requireWorker(s: SqliteState, id: string): WorkerRecord {
+  const worker = s.workers.get(id);
+  if (!worker) throw new HordeError('WorkerNotFound', 'No worker has this id.', { details: { id } });
+  return worker;
+}
+
+export function getWorkerByName(s: SqliteState, name: string): WorkerRecord | undefined {
+  const id = s.workerIdByName.get(name.toLowerCase());
+  const worker = id === undefined ? undefined : s.workers.get(String(id));
+  return worker ? snapshot(worker) : undefined;
+}
+
+export function checkInWorker(s: SqliteState, op: CheckInOp): WorkerRecord {
+  const existingId = s.workerIdByName.get(op.name.toLowerCase());
+  const existing = existingId === undefined ? undefined : s.workers.get(String(existingId));
+  const profileJson = JSON.stringify(op.profile);
+
+  if (!existing) {
+    let owned = 0;
+    for (const w of s.workers.values()) if (w.ownerId === op.ownerId) owned++;
+    if (owned >= op.maxWorkers) {
+      throw new HordeError(
+        'TooManyWorkers',
+        `This account already has ${owned} workers, the most it may have. Delete an unused worker or ask a moderator to trust the account.`,
+        { details: { owned, limit: op.maxWorkers } },
+      );
+    }
+    const worker: WorkerRecord = {
+      id: op.newId,
+      name: op.name,
+      kind: op.kind,
+      ownerId: op.ownerId,
+      createdAt: op.now,
+      lastCheckIn: op.now,
+      onlineSince: op.now,
+      uptimeCreditedAt: op.now,
+      profile: op.profile,
+      maintenance: false,
+      maintenanceMessage: null,
+      paused: false,
+      info: null,
+      speedSamples: [],
+      stats: {
+        requestsFulfilled: 0,
+        kudosGenerated: 0,
+        kudosUptime: 0,
+        thingsGenerated: 0,
+        uncompletedJobs: 0,
+      },
+      recentAborts: [],
+    };
+    s.stmt.insertWorker.run(workerToRow(worker));
+    s.workers.set(worker.id, worker);
+    s.workerIdByName.set(op.name.toLowerCase(), worker.id);
+    s.persistedCheckIn.set(worker.id, { at: op.now, profile: profileJson });
+    return snapshot(worker);
+  }
+
+  if (existing.ownerId !== op.ownerId) {
+    throw new HordeError(
+      'WrongCredentials',
+      'Wrong credentials to submit as this worker: the name belongs to another account. Use the API key of its owner, or pick another name.',
+      { details: { worker: existing.id } },
+    );
+  }
+  if (existing.kind !== op.kind) {
+    throw new HordeError(
+      'PolymorphicNameConflict',
+      `A ${existing.kind} worker already uses this name; an ${op.kind} worker needs a different one.`,
+      { details: { worker: existing.id } },
+    );
+  }
+  // A gap longer than the online window breaks continuous uptime.
+  const wasOnline = op.now - existing.lastCheckIn <= op.onlineWindowMs;
+  const next: WorkerRecord = {
+    ...existing,
+    lastCheckIn: op.now,
+    onlineSince: wasOnline ? existing.onlineSince : op.now,
+    uptimeCreditedAt: wasOnline ? existing.uptimeCreditedAt : op.now,
+    profile: op.profile,
+  };
+  const persisted = s.persistedCheckIn.get(existing.id);
+  const due =
+    !persisted ||
+    !wasOnline ||
+    persisted.profile !== profileJson ||
+    op.now - persisted.at >= s.checkInWriteIntervalMs;
+  if (due) {
+    s.stmt.saveWorker.run(workerToRow(next));
+    s.persistedCheckIn.set(existing.id, { at: op.now, profile: profileJson });
+  }
+  s.workers.set(next.id, next);
+  return snapshot(next);
+}
+
+export function listWorkers(s: SqliteState, query: WorkerQuery = {}): WorkerRecord[] {
+  const out: WorkerRecord[] = [];
+  for (const w of s.workers.values()) {
+    if (query.kind && w.kind !== query.kind) continue;
+    if (query.ownerId !== undefined && w.ownerId !== query.ownerId) continue;
+    if (query.onlineSince !== undefined && w.lastCheckIn < query.onlineSince) continue;
+    if (query.name !== undefined && w.name.toLowerCase() !== query.name.toLowerCase()) continue;
+    out.push(snapshot(w));
+  }
+  return out.sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+}
+
+export function updateWorker(s: SqliteState, id: string, patch: WorkerPatch): WorkerRecord {
+  const current = requireWorker(s, id);
+  if (patch.name !== undefined && patch.name.toLowerCase() !== current.name.toLowerCase()) {
+    if (s.workerIdByName.has(patch.name.toLowerCase())) {
+      throw new HordeError('WorkerNameAlreadyExists', 'Another worker already uses this name.');
+    }
+  }
+  const next: WorkerRecord = {
+    ...current,
+    name: patch.name ?? current.name,
+    maintenance: patch.maintenance ?? current.maintenance,
+    maintenanceMessage:
+      patch.maintenanceMessage === undefined ? current.maintenanceMessage : patch.maintenanceMessage,
+    paused: patch.paused ?? current.paused,
+    info: patch.info === undefined ? current.info : patch.info,
+  };
+  s.stmt.saveWorker.run(workerToRow(next));
+  s.persistedCheckIn.set(id, { at: next.lastCheckIn, profile: JSON.stringify(next.profile) });
+  if (next.name !== current.name) {
+    s.workerIdByName.delete(current.name.toLowerCase());
+    s.workerIdByName.set(next.name.toLowerCase(), id);
+  }
+  s.workers.set(id, next);
+  return snapshot(next);
+}
+
+export function deleteWorker(s: SqliteState, id: string): boolean {
+  const worker = s.workers.get(id);
+  if (!worker) return false;
+  s.stmt.deleteWorker.run(id);
+  s.workers.delete(id);
+  s.workerIdByName.delete(worker.name.toLowerCase());
+  s.persistedCheckIn.delete(id);
+  return true;
+}
+
+export function creditUptime(s: SqliteState, op: UptimeOp): Centikudos {
+  const worker = requireWorker(s, op.workerId);
+  if (op.now - worker.uptimeCreditedAt < op.periodMs) return 0;
+  const owner = requireAccount(s, worker.ownerId);
+  const total = op.reward + op.escrow;
+  const nextWorker: WorkerRecord = {
+    ...worker,
+    uptimeCreditedAt: worker.uptimeCreditedAt + op.periodMs,
+    stats: { ...worker.stats, kudosUptime: worker.stats.kudosUptime + total },
+  };
+  const nextOwner = {
+    ...owner,
+    balance: owner.balance + op.reward,
+    escrow: owner.escrow + op.escrow,
+    details: addToBucket(owner.details, 'accumulated', op.reward),
+  };
+  s.db.transaction(() => {
+    s.stmt.saveWorker.run(workerToRow(nextWorker));
+    saveAccountMoney(s, nextOwner);
+    writeJournal(s, [
+      {
+        at: op.now,
+        accountId: owner.id,
+        kind: 'uptime',
+        balanceDelta: op.reward,
+        escrowDelta: op.escrow,
+        bucket: 'accumulated',
+        ref: worker.id,
+      },
+    ]);
+  })();
+  s.workers.set(worker.id, nextWorker);
+  s.accounts.set(owner.id, nextOwner);
+  return total;
+}
