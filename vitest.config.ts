@@ -1,6 +1,7 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+// Workspace packages resolve to their TypeScript sources through this export condition.
 const conditions = ['@hordekit/source', ...defaultServerConditions];
 
 export default defineConfig({
@@ -11,5 +12,8 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The JSON report is what `.ci/run` counts; the default reporter is for people.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-results/results.json' },
   },
 });

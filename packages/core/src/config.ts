@@ -159,7 +159,10 @@ export interface FreeTierConfig {
   textMinTokens: number;
   /** @default 512 */
   textMaxTokens: number;
-  /** `max_res` is raised to at least this for the model's family (heavy models are not usable smaller). */
+  /**
+   * `max_res` is raised to at least this for the model's family (large models are not usable smaller).
+   * @default { stable_diffusion_2: 768, stable_diffusion_xl: 1024, stable_cascade: 1024, flux_1: 1024, qwen_image: 1024, z_image: 1024 }
+   */
   imageBaselineMinResolution: Partial<Record<ImageBaseline, number>>;
   /** A downgrade never cuts steps below this. @default 5 */
   imageDowngradeMinSteps: number;

@@ -30,6 +30,7 @@ const image = (params: ImageGenerateInput['params'], extra: Partial<ImageGenerat
 const SOURCE = { source_image: 'aGVsbG8=' };
 
 // Spec §2.1's reference table. `fitted: false` rows have post-processors: not part of the fit or the ±25 % rule.
+// biome-ignore format: one line per row of the spec's table
 const REFERENCE_ROWS: { label: string; body: ImageGenerateBody; upstream: number; fitted: boolean }[] = [
   { label: 'BASIS: 512², 50 steps, `k_euler`, cfg 7.5', body: image({ steps: 50, sampler_name: 'k_euler', cfg_scale: 7.5 }), upstream: 11, fitted: true },
   { label: '1024², 50 steps, else basis', body: image({ width: 1024, height: 1024, steps: 50, sampler_name: 'k_euler', cfg_scale: 7.5 }), upstream: 29.03, fitted: true },
@@ -47,6 +48,7 @@ const REFERENCE_ROWS: { label: string; body: ImageGenerateBody; upstream: number
 ];
 
 // docs/kudos.md's worked examples: body and the multiplier of the model family used.
+// biome-ignore format: one line per row of the doc's table
 const EXAMPLES: { label: string; body: ImageGenerateBody; multiplier: number }[] = [
   { label: 'SD1.5, 512², 30 steps (the defaults)', body: image({}), multiplier: 1 },
   { label: 'same, n=4', body: image({ n: 4 }), multiplier: 1 },
@@ -62,7 +64,6 @@ const EXAMPLES: { label: string; body: ImageGenerateBody; multiplier: number }[]
 ];
 
 const money = (kudos: number) => kudos.toFixed(2);
-const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 function percent(ours: number, upstream: number): string {
   const diff = Math.round((ours / upstream - 1) * 1000) / 10;
   return `${diff > 0 ? '+' : ''}${diff.toFixed(1)} %`;
@@ -109,8 +110,14 @@ describe('imageJobKudos terms', () => {
     const low = kudos(image({ denoising_strength: 0.3 }, SOURCE));
     const high = kudos(image({ denoising_strength: 0.9 }, SOURCE));
     expect(low).toBeLessThan(high);
-    const cnLow = imagePriceTerms(image({ control_type: 'canny', control_strength: 1, denoising_strength: 0.3 }, SOURCE), pricing);
-    const cnHigh = imagePriceTerms(image({ control_type: 'canny', control_strength: 1, denoising_strength: 0.9 }, SOURCE), pricing);
+    const cnLow = imagePriceTerms(
+      image({ control_type: 'canny', control_strength: 1, denoising_strength: 0.3 }, SOURCE),
+      pricing,
+    );
+    const cnHigh = imagePriceTerms(
+      image({ control_type: 'canny', control_strength: 1, denoising_strength: 0.9 }, SOURCE),
+      pricing,
+    );
     expect(cnLow.sampling).toBe(cnHigh.sampling);
   });
 
@@ -121,7 +128,10 @@ describe('imageJobKudos terms', () => {
   });
 
   it('charges a mask, a hires-fix pass, and post-processors by weight', () => {
-    const masked = imagePriceTerms(image({}, { ...SOURCE, source_mask: 'bWFzaw==', source_processing: 'inpainting' }), pricing);
+    const masked = imagePriceTerms(
+      image({}, { ...SOURCE, source_mask: 'bWFzaw==', source_processing: 'inpainting' }),
+      pricing,
+    );
     expect(masked.mask).toBeGreaterThan(0);
     expect(kudos(image({ hires_fix: true, hires_fix_denoising_strength: 0.3 }))).toBeLessThan(
       kudos(image({ hires_fix: true })),
@@ -191,29 +201,37 @@ describe('imageJobKudos is monotonic', () => {
   });
 });
 
+// biome-ignore format: one line per row of the spec's table
+const SPEC_EXAMPLES = [
+  { label: 'SD1.5 512²', body: image({}), kudos: 7.61, m: 1, reward: 7.61, perJob: 8.61, total: 11.61, dryRun: 10 },
+  { label: 'same, n=4', body: image({ n: 4 }), kudos: 7.61, m: 1, reward: 7.61, perJob: 8.61, total: 37.44, dryRun: 35 },
+  { label: 'SDXL 1024²', body: image({ width: 1024, height: 1024 }), kudos: 20.57, m: 2, reward: 41.14, perJob: 42.14, total: 45.14, dryRun: 44 },
+  { label: 'Flux 1024² 8 st', body: image({ width: 1024, height: 1024, steps: 8, cfg_scale: 1 }), kudos: 11.6, m: 8, reward: 92.8, perJob: 93.8, total: 96.8, dryRun: 102 },
+  { label: '2 LoRAs', body: image({ loras: [{ name: '1' }, { name: '2' }] }), kudos: 13.61, m: 1, reward: 13.61, perJob: 14.61, total: 17.61, dryRun: 16 },
+  { label: 'RealESRGAN_x4plus', body: image({ post_processing: ['RealESRGAN_x4plus'] }), kudos: 10.42, m: 1, reward: 10.42, perJob: 11.94, total: 14.94, dryRun: 13 },
+  { label: 'slow_workers:false', body: image({}, { slow_workers: false }), kudos: 7.61, m: 1, reward: 7.61, perJob: 10.33, total: 13.33, dryRun: 11 },
+];
+
 describe('what the requester pays (spec §2.2 worked examples, with upstream job kudos as input)', () => {
-  const lora = { loras: [{ name: '1' }, { name: '2' }] };
-  it.each([
-    { label: 'SD1.5 512²', body: image({}), kudos: 7.61, m: 1, reward: 7.61, perJob: 8.61, total: 11.61, dryRun: 10 },
-    { label: 'same, n=4', body: image({ n: 4 }), kudos: 7.61, m: 1, reward: 7.61, perJob: 8.61, total: 37.44, dryRun: 35 },
-    { label: 'SDXL 1024²', body: image({ width: 1024, height: 1024 }), kudos: 20.57, m: 2, reward: 41.14, perJob: 42.14, total: 45.14, dryRun: 44 },
-    { label: 'Flux 1024² 8 st', body: image({ width: 1024, height: 1024, steps: 8 }), kudos: 11.6, m: 8, reward: 92.8, perJob: 93.8, total: 96.8, dryRun: 102 },
-    { label: '2 LoRAs', body: image(lora), kudos: 13.61, m: 1, reward: 13.61, perJob: 14.61, total: 17.61, dryRun: 16 },
-    { label: 'RealESRGAN_x4plus', body: image({ post_processing: ['RealESRGAN_x4plus'] }), kudos: 10.42, m: 1, reward: 10.42, perJob: 11.94, total: 14.94, dryRun: 13 },
-    { label: 'slow_workers:false', body: image({}, { slow_workers: false }), kudos: 7.61, m: 1, reward: 7.61, perJob: 10.33, total: 13.33, dryRun: 11 },
-  ])('$label: $perJob per job, $total in all, dry run $dryRun', ({ body, kudos, m, reward, perJob, total, dryRun }) => {
-    const activation = imageActivationTax(body, pricing);
-    expect(activation).toBe(3);
-    expect(imageWorkerReward(kudos, m)).toBe(reward);
-    expect(imageJobCost(kudos, m, body, pricing)).toBe(perJob);
-    expect(roundKudos(activation + body.params.n * imageJobCost(kudos, m, body, pricing))).toBe(total);
-    expect(imageDryRun(body, kudos, m, pricing)).toBe(dryRun);
-  });
+  it.each(SPEC_EXAMPLES)(
+    '$label: $perJob per job, $total in all, dry run $dryRun',
+    ({ body, kudos, m, reward, perJob, total, dryRun }) => {
+      const activation = imageActivationTax(body, pricing);
+      expect(activation).toBe(3);
+      expect(imageWorkerReward(kudos, m)).toBe(reward);
+      expect(imageJobCost(kudos, m, body, pricing)).toBe(perJob);
+      expect(roundKudos(activation + body.params.n * imageJobCost(kudos, m, body, pricing))).toBe(total);
+      expect(imageDryRun(body, kudos, m, pricing)).toBe(dryRun);
+    },
+  );
 
   it('charges ×1.3 with a source image, ×1.1 with a deny-list, 5 per extra source image', () => {
     expect(imageJobCost(10, 1, image({}, SOURCE), pricing)).toBe(14);
     expect(imageJobCost(10, 1, image({}, { worker_blacklist: true, workers: ['w'] }), pricing)).toBe(12.1);
-    const extra = image({}, { ...SOURCE, source_processing: 'remix', extra_source_images: [{ image: 'a' }, { image: 'b' }] });
+    const extra = image(
+      {},
+      { ...SOURCE, source_processing: 'remix', extra_source_images: [{ image: 'a' }, { image: 'b' }] },
+    );
     expect(imageActivationTax(extra, pricing)).toBe(13);
   });
 
@@ -224,10 +242,20 @@ describe('what the requester pays (spec §2.2 worked examples, with upstream job
 });
 
 describe('docs/kudos.md agrees with the code', () => {
-  const doc = readFileSync(new URL('../../../../docs/kudos.md', import.meta.url), 'utf8');
+  // Biome pads markdown tables, so compare cells rather than lines.
+  const rows = readFileSync(new URL('../../../../docs/kudos.md', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('|'))
+    .map((line) =>
+      line
+        .trim()
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim()),
+    );
 
   it.each(priced)('reference row: $label', (r) => {
-    expect(doc).toContain(row([r.label, money(r.upstream), money(r.ours), r.diff]));
+    expect(rows).toContainEqual([r.label, money(r.upstream), money(r.ours), r.diff]);
   });
 
   it.each(EXAMPLES)('worked example: $label', ({ label, body, multiplier }) => {
@@ -237,14 +265,28 @@ describe('docs/kudos.md agrees with the code', () => {
     const total = activation + perJob * body.params.n;
     const reward = imageWorkerReward(kudos, multiplier);
     const dryRun = String(imageDryRun(body, kudos, multiplier, pricing));
-    const cells = [label, String(body.params.n), money(kudos), `×${multiplier}`, money(reward), money(perJob)];
-    expect(doc).toContain(row([...cells, money(activation), money(total), dryRun]));
+    const cells = [
+      label,
+      String(body.params.n),
+      money(kudos),
+      `×${multiplier}`,
+      money(reward),
+      money(perJob),
+    ];
+    expect(rows).toContainEqual([...cells, money(activation), money(total), dryRun]);
   });
 
   it.each(EXAMPLES)('price breakdown: $label', ({ label, body }) => {
     const t = imagePriceTerms(body, pricing);
-    const terms = [t.overhead, t.sampling, t.sourceImage + t.mask, t.hiresFix, t.controlnet, t.postProcessing];
+    const terms = [
+      t.overhead,
+      t.sampling,
+      t.sourceImage + t.mask,
+      t.hiresFix,
+      t.controlnet,
+      t.postProcessing,
+    ];
     const cells = [label, ...terms.map(money), money(t.loras + t.textualInversions)];
-    expect(doc).toContain(row([...cells, money(imageJobKudos(body, pricing))]));
+    expect(rows).toContainEqual([...cells, money(imageJobKudos(body, pricing))]);
   });
 });

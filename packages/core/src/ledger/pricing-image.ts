@@ -104,9 +104,7 @@ export function imagePriceTerms(body: ImageGenerateBody, pricing: PricingConfig)
       ? m.hiresFixOverheadShare * overhead +
         stepCost * steps * (p.hires_fix_denoising_strength ?? m.hiresFixDefaultDenoise)
       : 0,
-    controlnet: hasControl
-      ? controlStrength * (m.controlnetBase + m.controlnetStepShare * sampling)
-      : 0,
+    controlnet: hasControl ? controlStrength * (m.controlnetBase + m.controlnetStepShare * sampling) : 0,
     postProcessing: postProcessingCost(p.post_processing, p.width * p.height, m),
     loras: pricing.perLora * p.loras.length,
     textualInversions: p.tis.length > 0 ? pricing.anyTextualInversion : 0,
@@ -116,9 +114,13 @@ export function imagePriceTerms(body: ImageGenerateBody, pricing: PricingConfig)
 function postProcessingCost(postProcessors: readonly string[], pixels: number, m: ImagePriceModel): number {
   let cost = 0;
   for (const pp of postProcessors) {
-    if (UPSCALER_NAMES.has(pp)) cost += (m.upscalerPerMegapixel * pixels * upscaleFactor(pp) ** 2) / MEGAPIXEL;
-    else if (FACE_FIXER_NAMES.has(pp)) cost += m.faceFixer;
-    else if (pp === 'strip_background') cost += m.stripBackground;
+    if (UPSCALER_NAMES.has(pp)) {
+      cost += (m.upscalerPerMegapixel * pixels * upscaleFactor(pp) ** 2) / MEGAPIXEL;
+    } else if (FACE_FIXER_NAMES.has(pp)) {
+      cost += m.faceFixer;
+    } else if (pp === 'strip_background') {
+      cost += m.stripBackground;
+    }
   }
   return cost;
 }

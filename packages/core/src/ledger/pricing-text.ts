@@ -40,12 +40,17 @@ export function textSizeBonus(paramsB: number, pricing: PricingConfig): number {
  * `paramsB` is the first requested model's size (1 when the reference does not know it), or null when the
  * request names no model, which prices it as a 13B model. 80 tokens at 2048 context: 7B 19.04, 13B 35.36.
  */
-export function textJobEstimate(body: TextGenerateBody, paramsB: number | null, pricing: PricingConfig): number {
+export function textJobEstimate(
+  body: TextGenerateBody,
+  paramsB: number | null,
+  pricing: PricingConfig,
+): number {
   const t = pricing.textPrice;
   const size = paramsB ?? t.noModelParamsB;
   const { max_length: maxLength, max_context_length: maxContext } = body.params;
   return roundKudos(
-    (maxLength * textSizeBonus(size, pricing) * size * contextMultiplier(maxContext, pricing)) / t.estimateDivisor,
+    (maxLength * textSizeBonus(size, pricing) * size * contextMultiplier(maxContext, pricing)) /
+      t.estimateDivisor,
   );
 }
 
@@ -67,7 +72,9 @@ export function textUpfrontAmount(
 ): number {
   const t = pricing.textPrice;
   const perJob =
-    maxParamsB === null ? t.upfrontNoModels : roundKudos((body.params.max_length * maxParamsB) / t.upfrontDivisor);
+    maxParamsB === null
+      ? t.upfrontNoModels
+      : roundKudos((body.params.max_length * maxParamsB) / t.upfrontDivisor);
   return roundKudos(perJob * body.params.n);
 }
 

@@ -38,8 +38,14 @@ describe('splitEscrow', () => {
   });
 
   it('never escrows a trusted owner or the anonymous account', () => {
-    expect(splitEscrow(41.14, { trusted: true, anonymous: false }, pricing)).toEqual({ balance: 41.14, escrow: 0 });
-    expect(splitEscrow(58, { trusted: false, anonymous: true }, pricing, 'uptime')).toEqual({ balance: 58, escrow: 0 });
+    expect(splitEscrow(41.14, { trusted: true, anonymous: false }, pricing)).toEqual({
+      balance: 41.14,
+      escrow: 0,
+    });
+    expect(splitEscrow(58, { trusted: false, anonymous: true }, pricing, 'uptime')).toEqual({
+      balance: 58,
+      escrow: 0,
+    });
   });
 
   it('splits to the hundredth without losing any', () => {

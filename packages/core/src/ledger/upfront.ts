@@ -5,11 +5,7 @@
  */
 import type { FreeTierConfig } from '../config.js';
 import type { ImageBaseline } from '../models/types.js';
-import {
-  type ImageGenerateBody,
-  SECOND_ORDER_SAMPLERS,
-  type TextGenerateBody,
-} from '../requests/schemas.js';
+import { type ImageGenerateBody, SECOND_ORDER_SAMPLERS, type TextGenerateBody } from '../requests/schemas.js';
 import { accurateSteps, requestedSteps } from './pricing-image.js';
 
 /** LCM LoRAs on CivitAI, by model id and by version id (spec Appendix A). */
@@ -39,7 +35,11 @@ function clamp(value: number, min: number, max: number): number {
  * the family's minimum (768 for SD2, 1024 for SDXL, Cascade, Flux, Qwen-Image and Z-Image). `baseline` is
  * the requested model's family (the most demanding one when several are requested).
  */
-export function imageMaxResolution(load: QueueLoad, freeTier: FreeTierConfig, baseline: ImageBaseline): number {
+export function imageMaxResolution(
+  load: QueueLoad,
+  freeTier: FreeTierConfig,
+  baseline: ImageBaseline,
+): number {
   const byLoad =
     freeTier.imageBaseResolution +
     freeTier.imagePerThread * load.activeThreads -
@@ -79,13 +79,22 @@ export function imageUpfrontReason(
   const maxSteps = limits.modelMaxSteps ?? freeTier.imageMaxSteps;
   const res = limits.maxResolution;
   if (!body.slow_workers) {
-    return { code: 'fast_workers', message: 'Requests for fast workers only (slow_workers: false) need kudos upfront.' };
+    return {
+      code: 'fast_workers',
+      message: 'Requests for fast workers only (slow_workers: false) need kudos upfront.',
+    };
   }
   if (width * height > res * res) {
-    return { code: 'resolution', message: `Images larger than ${res}x${res} need kudos upfront while the horde is busy.` };
+    return {
+      code: 'resolution',
+      message: `Images larger than ${res}x${res} need kudos upfront while the horde is busy.`,
+    };
   }
   if ((limits.lcm || usesLcm(body)) && steps > freeTier.lcmMaxSteps) {
-    return { code: 'lcm_steps', message: `LCM requests over ${freeTier.lcmMaxSteps} steps need kudos upfront.` };
+    return {
+      code: 'lcm_steps',
+      message: `LCM requests over ${freeTier.lcmMaxSteps} steps need kudos upfront.`,
+    };
   }
   if (steps > maxSteps) {
     return {
@@ -181,10 +190,16 @@ export function textMaxTokens(load: QueueLoad, freeTier: FreeTierConfig): number
 /** Why a text request needs upfront kudos (`max_length` over the free limit, fast workers only), or null. */
 export function textUpfrontReason(body: TextGenerateBody, maxTokens: number): UpfrontReason | null {
   if (body.params.max_length > maxTokens) {
-    return { code: 'max_length', message: `Requests over ${maxTokens} tokens need kudos upfront while the horde is busy.` };
+    return {
+      code: 'max_length',
+      message: `Requests over ${maxTokens} tokens need kudos upfront while the horde is busy.`,
+    };
   }
   if (!body.slow_workers) {
-    return { code: 'fast_workers', message: 'Requests for fast workers only (slow_workers: false) need kudos upfront.' };
+    return {
+      code: 'fast_workers',
+      message: 'Requests for fast workers only (slow_workers: false) need kudos upfront.',
+    };
   }
   return null;
 }

@@ -158,7 +158,7 @@ export const IMAGE_BRIDGES: Readonly<Record<string, ImageBridgeEntry>> = {
 
   [HORDEKIT_BRIDGE]: {
     capabilities: {
-      1: [
+      0: [
         'img2img',
         'inpainting',
         'karras',
@@ -181,7 +181,9 @@ export const IMAGE_BRIDGES: Readonly<Record<string, ImageBridgeEntry>> = {
         'flux',
       ],
     },
-    samplers: { 1: { any: SAMPLERS } },
+    samplers: { 0: { any: SAMPLERS } },
+    // Our own worker node (issue 4) is as current as the horde it ships with: full rewards from 0.x.
+    fullRewardFrom: 0,
   },
 };
 

@@ -17,9 +17,14 @@ export interface ImageTtlOptions {
  * An image job's TTL in seconds: `30 + accurate steps × 2 × (w·h / 512²)`, ×2 with ControlNet, ×3 for
  * heavy models, at least 150, then ×3 for an extra-slow worker; rounded up to a whole second.
  */
-export function imageJobTtlSeconds(body: ImageGenerateBody, options: ImageTtlOptions, jobs: JobConfig): number {
+export function imageJobTtlSeconds(
+  body: ImageGenerateBody,
+  options: ImageTtlOptions,
+  jobs: JobConfig,
+): number {
   const { width, height, control_type: controlType } = body.params;
-  let ttl = jobs.imageTtlBaseSeconds + (jobs.imageTtlPerStep * accurateSteps(body) * width * height) / (512 * 512);
+  let ttl =
+    jobs.imageTtlBaseSeconds + (jobs.imageTtlPerStep * accurateSteps(body) * width * height) / (512 * 512);
   if (controlType !== undefined) ttl *= jobs.controlnetTtlFactor;
   if (options.heavyModel) ttl *= jobs.heavyModelTtlFactor;
   ttl = Math.max(ttl, jobs.minTtlSeconds);
