@@ -8,8 +8,8 @@ import { HordeError } from '../errors.js';
 import { newId, parseAlias } from '../ids.js';
 import { isHeavyBaseline } from '../models/baselines.js';
 import { baselineOf } from '../models/reference.js';
-import type { ImageGenerateBody, ImagePopBody, TextGenerateBody, TextPopBody } from '../requests/schemas.js';
-import { parseImagePop, parseTextPop } from '../requests/validate.js';
+import type { ImageGenerateBody, TextGenerateBody } from '../requests/schemas.js';
+import { type PopValidationContext, parseImagePop, parseTextPop } from '../requests/validate.js';
 import { imageBatchSize, textBatchSize } from '../scheduler/batching.js';
 import {
   batchSeed,
@@ -19,7 +19,14 @@ import {
   textPayload,
 } from '../scheduler/payload.js';
 import { imageJobTtlSeconds, textJobTtlSeconds } from '../scheduler/ttl.js';
-import type { AccountRecord, RequestKind, RequestRecord, SkipCounts, SkipReason } from '../storage/types.js';
+import type {
+  AccountRecord,
+  RequestKind,
+  RequestRecord,
+  SkipCounts,
+  SkipReason,
+  WorkerProfile,
+} from '../storage/types.js';
 import {
   accountAlias,
   assertActive,
@@ -72,22 +79,20 @@ async function checkInWorker(ctx: EngineContext, account: AccountRecord, kind: R
       'Your account is flagged, so its workers are in maintenance mode. Contact a moderator.',
     );
   }
-  const popContext = {
+  const popContext: PopValidationContext = {
     roles: { customizer: account.roles.customizer, special: account.roles.special },
     models: ctx.models,
     ownerAlias: accountAlias(account),
     acceptUnknownImageModels: ctx.config.workers.acceptUnknownImageModels,
   };
-  const pop: ImagePopBody | TextPopBody =
-    kind === 'image' ? parseImagePop(input, popContext) : parseTextPop(input, popContext);
-  const { name, ...profile } = pop;
+  const { name, profile } = parseWorkerPop(kind, input, popContext);
   const now = ctx.clock.now();
   const newWorkerId = newId();
   const worker = await ctx.store.checkInWorker({
     name,
     kind,
     ownerId: account.id,
-    profile: { kind, ...profile } as never,
+    profile,
     maxWorkers: account.roles.trusted
       ? ctx.config.workers.maxWorkersTrusted
       : ctx.config.workers.maxWorkersUntrusted,
@@ -108,13 +113,26 @@ async function checkInWorker(ctx: EngineContext, account: AccountRecord, kind: R
     ctx.logger.debug({ worker: worker.id, name: worker.name, owner: account.id }, 'worker created');
   }
   await creditUptimeIfDue(ctx, worker, account);
-  return { pop, worker };
+  return { profile, worker };
+}
+
+function parseWorkerPop(
+  kind: RequestKind,
+  input: unknown,
+  context: PopValidationContext,
+): { name: string; profile: WorkerProfile } {
+  if (kind === 'image') {
+    const { name, ...rest } = parseImagePop(input, context);
+    return { name, profile: { kind, ...rest } };
+  }
+  const { name, ...rest } = parseTextPop(input, context);
+  return { name, profile: { kind, ...rest } };
 }
 
 async function priorityOwners(
   ctx: EngineContext,
   owner: AccountRecord,
-  pop: ImagePopBody | TextPopBody,
+  pop: WorkerProfile,
 ): Promise<number[]> {
   const ids = new Set<number>([owner.id]);
   for (const alias of pop.priority_usernames) {
@@ -131,7 +149,7 @@ async function passesKudosGate(
   request: RequestRecord,
   preferred: Set<number>,
 ) {
-  if (!worker.pop.require_upfront_kudos || preferred.has(request.accountId)) return true;
+  if (!worker.profile.require_upfront_kudos || preferred.has(request.accountId)) return true;
   const requester = await ctx.store.getAccount(request.accountId);
   if (!requester) return false;
   if (requester.roles.trusted) return true;
@@ -150,16 +168,16 @@ async function claim(
 ): Promise<PopJob | null> {
   const model = pick(models, ctx.random);
   const now = ctx.clock.now();
-  const extraSlow = worker.pop.extra_slow_worker;
+  const extraSlow = worker.profile.extra_slow_worker;
   let count: number;
   let ttl: number;
   let seed = '0';
   if (request.kind === 'image') {
     const body = request.body as ImageGenerateBody;
-    const pop = worker.pop as ImagePopBody;
+    const maxPixels = worker.profile.kind === 'image' ? worker.profile.max_pixels : 0;
     count = imageBatchSize(
       body,
-      { amount: pop.amount, maxPixels: pop.max_pixels },
+      { amount: worker.profile.amount, maxPixels },
       request.waiting,
       ctx.config.jobs,
     );
@@ -171,7 +189,7 @@ async function claim(
     seed = batchSeed(body, request.waiting, ctx.random);
   } else {
     const body = request.body as TextGenerateBody;
-    count = textBatchSize(worker.pop.amount, request.waiting, body.disable_batching);
+    count = textBatchSize(worker.profile.amount, request.waiting, body.disable_batching);
     ttl = textJobTtlSeconds(ctx.config.jobs);
   }
   const ids = Array.from({ length: count }, () => newId());
@@ -239,9 +257,9 @@ export async function popJob(
   input: unknown,
 ): Promise<PopResult> {
   const account = await authenticate(ctx, credentials);
-  const { pop, worker: record } = await checkInWorker(ctx, account, kind, input);
-  const worker = matchingWorker(ctx, record, pop, account);
-  const preferred = await priorityOwners(ctx, account, pop);
+  const { profile, worker: record } = await checkInWorker(ctx, account, kind, input);
+  const worker = matchingWorker(ctx, record, profile, account);
+  const preferred = await priorityOwners(ctx, account, profile);
   const preferredSet = new Set(preferred);
   const restricted = record.maintenance || record.paused;
   const phases: (number[] | undefined)[] = restricted ? [[account.id]] : [preferred, undefined];

@@ -14,9 +14,7 @@ export async function canAnyWorkerServe(ctx: EngineContext, request: RequestReco
     if ((worker.maintenance || worker.paused) && worker.ownerId !== request.accountId) continue;
     const owner = await ctx.store.getAccount(worker.ownerId);
     if (!owner) continue;
-    const profile = worker.profile;
-    const { kind: _kind, ...pop } = profile;
-    const matcher = matchingWorker(ctx, worker, { ...pop, name: worker.name } as never, owner);
+    const matcher = matchingWorker(ctx, worker, worker.profile, owner);
     if (indexableReason(matcher, request) !== null) continue;
     if (matchCandidate(matcher, request).ok) return true;
   }

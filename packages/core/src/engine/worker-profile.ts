@@ -1,11 +1,10 @@
 /**
  * A worker as the matcher sees it: what its pop offers (requirement bits, sizes, models) and what its
- * bridge can do. Built from a fresh pop body, or from the profile stored at its last check-in (for
+ * bridge can do. Built from a fresh pop, or from the profile stored at its last check-in (for
  * `is_possible`).
  */
 import { bridgeProfile } from '../models/bridges.js';
 import type { BridgeProfile } from '../models/types.js';
-import type { ImagePopBody, TextPopBody } from '../requests/schemas.js';
 import {
   type CandidateWorker,
   type MatchResult,
@@ -19,6 +18,8 @@ import type {
   CandidateQuery,
   RequestRecord,
   SkipReason,
+  TextWorkerProfile,
+  WorkerProfile,
   WorkerRecord,
 } from '../storage/types.js';
 import type { EngineContext } from './context.js';
@@ -26,7 +27,7 @@ import { workerSpeed } from './load.js';
 
 export interface MatchingWorker {
   record: WorkerRecord;
-  pop: ImagePopBody | TextPopBody;
+  profile: WorkerProfile;
   bridge: BridgeProfile;
   offers: number;
   candidate: CandidateWorker;
@@ -39,8 +40,8 @@ function isSpecialModel(name: string): boolean {
 }
 
 /** Text workers are slow below 3/4/5 tokens per second for models of ≥20B / ≥13B / smaller. */
-function textFastThreshold(ctx: EngineContext, pop: TextPopBody): number {
-  const size = pop.models[0] === undefined ? undefined : ctx.models.text(pop.models[0])?.parametersB;
+function textFastThreshold(ctx: EngineContext, profile: TextWorkerProfile): number {
+  const size = profile.models[0] === undefined ? undefined : ctx.models.text(profile.models[0])?.parametersB;
   const [large, medium, small] = ctx.config.workers.slowTextSpeeds;
   if (size !== undefined && size >= 20) return large;
   if (size !== undefined && size >= 13) return medium;
@@ -50,12 +51,11 @@ function textFastThreshold(ctx: EngineContext, pop: TextPopBody): number {
 export function matchingWorker(
   ctx: EngineContext,
   record: WorkerRecord,
-  pop: ImagePopBody | TextPopBody,
+  profile: WorkerProfile,
   owner: AccountRecord,
 ): MatchingWorker {
-  const kind = record.kind;
-  const bridge = bridgeProfile(pop.bridge_agent, {
-    kind,
+  const bridge = bridgeProfile(profile.bridge_agent, {
+    kind: profile.kind,
     permissiveUnknownBridges: ctx.config.workers.permissiveUnknownBridges,
   });
   const speed = workerSpeed(record, ctx.config.workers);
@@ -63,55 +63,42 @@ export function matchingWorker(
     id: record.id,
     bridge,
     models: ctx.models,
-    blacklist: pop.blacklist.map((word) => word.toLowerCase()).filter(Boolean),
+    blacklist: profile.blacklist.map((word) => word.toLowerCase()).filter(Boolean),
   };
-  if (kind === 'image') {
-    const imagePop = pop as ImagePopBody;
+  if (profile.kind === 'image') {
     const fast = speed >= ctx.config.workers.slowImageSpeed;
-    const offers = imageOffers(imagePop, bridge, { trusted: owner.roles.trusted, fast });
-    return {
-      record,
-      pop,
-      bridge,
+    const offers = imageOffers(profile, bridge, { trusted: owner.roles.trusted, fast });
+    const query = {
+      kind: 'image' as const,
+      models: profile.models,
+      acceptsAnyModel: !profile.models.some(isSpecialModel),
       offers,
-      candidate,
-      query: {
-        kind,
-        models: imagePop.models,
-        acceptsAnyModel: !imagePop.models.some(isSpecialModel),
-        offers,
-        maxPixels: imagePop.max_pixels,
-        maxLength: 0,
-        maxContextLength: 0,
-      },
+      maxPixels: profile.max_pixels,
+      maxLength: 0,
+      maxContextLength: 0,
     };
+    return { record, profile, bridge, offers, candidate, query };
   }
-  const textPop = pop as TextPopBody;
-  const fast = speed >= textFastThreshold(ctx, textPop);
-  const offers = textOffers(textPop, bridge, { trusted: owner.roles.trusted, fast });
-  return {
-    record,
-    pop,
-    bridge,
+  const fast = speed >= textFastThreshold(ctx, profile);
+  const offers = textOffers(profile, bridge, { trusted: owner.roles.trusted, fast });
+  const query = {
+    kind: 'text' as const,
+    models: profile.models,
+    acceptsAnyModel: true,
     offers,
-    candidate,
-    query: {
-      kind,
-      models: textPop.models,
-      acceptsAnyModel: true,
-      offers,
-      maxPixels: 0,
-      maxLength: textPop.max_length,
-      maxContextLength: textPop.max_context_length,
-    },
+    maxPixels: 0,
+    maxLength: profile.max_length,
+    maxContextLength: profile.max_context_length,
   };
+  return { record, profile, bridge, offers, candidate, query };
 }
 
 /** The per-candidate checks for one request. */
 export function matchCandidate(worker: MatchingWorker, request: RequestRecord): MatchResult {
-  return worker.record.kind === 'image'
-    ? matchImageCandidate(request, worker.pop as ImagePopBody, worker.candidate)
-    : matchTextCandidate(request, worker.pop as TextPopBody, worker.candidate);
+  const { profile } = worker;
+  return profile.kind === 'image'
+    ? matchImageCandidate(request, profile, worker.candidate)
+    : matchTextCandidate(request, profile, worker.candidate);
 }
 
 /** The indexable checks for one request (what the queue index does for whole partitions). */

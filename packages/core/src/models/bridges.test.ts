@@ -184,7 +184,8 @@ describe('reward multipliers', () => {
     expect(image(legacy(24)).rewardMultiplier).toBe(1);
     expect(image(legacy(23)).rewardMultiplier).toBe(0.9);
     expect(image('SD-WebUI Stable Horde Worker Bridge:4:u').rewardMultiplier).toBe(0.75);
-    expect(image('hordekit-worker:1:u').rewardMultiplier).toBe(0.75);
+    // our own worker node ships with the horde: full rewards from 0.x
+    expect(image('hordekit-worker:0.1.0:u').rewardMultiplier).toBe(1);
     expect(image('unknown:0:unknown').rewardMultiplier).toBe(0.75);
     expect(image('unknown:0:unknown', true).rewardMultiplier).toBe(0.75);
   });

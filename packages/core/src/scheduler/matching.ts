@@ -9,8 +9,8 @@ import { accurateSteps } from '../ledger/pricing-image.js';
 import { supportsSampler } from '../models/bridges.js';
 import { baselineOf } from '../models/reference.js';
 import type { BridgeProfile, ModelReference } from '../models/types.js';
-import type { ImageGenerateBody, ImagePopBody, TextGenerateBody, TextPopBody } from '../requests/schemas.js';
-import type { RequestRecord, SkipReason } from '../storage/types.js';
+import type { ImageGenerateBody, TextGenerateBody } from '../requests/schemas.js';
+import type { ImageWorkerProfile, RequestRecord, SkipReason, TextWorkerProfile } from '../storage/types.js';
 
 export interface CandidateWorker {
   id: string;
@@ -47,7 +47,7 @@ const DEFAULT_MAX_STEPS = 40;
 
 export function matchImageCandidate(
   request: RequestRecord,
-  pop: ImagePopBody,
+  pop: ImageWorkerProfile,
   worker: CandidateWorker,
 ): MatchResult {
   const body = request.body as ImageGenerateBody;
@@ -98,7 +98,7 @@ export function matchImageCandidate(
 
 export function matchTextCandidate(
   request: RequestRecord,
-  pop: TextPopBody,
+  pop: TextWorkerProfile,
   worker: CandidateWorker,
 ): MatchResult {
   const body = request.body as TextGenerateBody;

@@ -5,7 +5,8 @@
  */
 
 import type { BridgeProfile } from '../models/types.js';
-import type { ImageGenerateBody, ImagePopBody, TextGenerateBody, TextPopBody } from '../requests/schemas.js';
+import type { ImageGenerateBody, TextGenerateBody } from '../requests/schemas.js';
+import type { ImageWorkerProfile, TextWorkerProfile } from '../storage/types.js';
 import { Need } from './requirements.js';
 
 export function imageNeeds(body: ImageGenerateBody): number {
@@ -55,7 +56,11 @@ export interface WorkerStanding {
   fast: boolean;
 }
 
-export function imageOffers(pop: ImagePopBody, bridge: BridgeProfile, standing: WorkerStanding): number {
+export function imageOffers(
+  pop: ImageWorkerProfile,
+  bridge: BridgeProfile,
+  standing: WorkerStanding,
+): number {
   const can = (capability: string) => bridge.capabilities.has(capability);
   let offers = 0;
   if (pop.nsfw) offers |= Need.nsfw;
@@ -82,7 +87,7 @@ export function imageOffers(pop: ImagePopBody, bridge: BridgeProfile, standing: 
   return offers;
 }
 
-export function textOffers(pop: TextPopBody, bridge: BridgeProfile, standing: WorkerStanding): number {
+export function textOffers(pop: TextWorkerProfile, bridge: BridgeProfile, standing: WorkerStanding): number {
   let offers = 0;
   if (standing.trusted) offers |= Need.trusted;
   if (standing.fast) offers |= Need.fast;

@@ -453,9 +453,9 @@ export interface CandidatePage {
 // Workers
 
 /** What a worker declared in its last pop (the pop body without per-call fields). */
-export type WorkerProfile =
-  | ({ kind: 'image' } & Omit<ImagePopBody, 'name'>)
-  | ({ kind: 'text' } & Omit<TextPopBody, 'name'>);
+export type ImageWorkerProfile = { kind: 'image' } & Omit<ImagePopBody, 'name'>;
+export type TextWorkerProfile = { kind: 'text' } & Omit<TextPopBody, 'name'>;
+export type WorkerProfile = ImageWorkerProfile | TextWorkerProfile;
 
 export interface WorkerStats {
   requestsFulfilled: number;
