@@ -29,7 +29,10 @@ export async function runDemo(horde: Horde, jobs: number, say: Say): Promise<voi
   for (let i = 0; i < jobs; i++) {
     const text = i % 3 === 2;
     const result = text
-      ? await horde.generateText(asRequester, { prompt: `Demo story #${i + 1}: once upon a time`, models: [DEMO_TEXT_MODEL] })
+      ? await horde.generateText(asRequester, {
+          prompt: `Demo story #${i + 1}: once upon a time`,
+          models: [DEMO_TEXT_MODEL],
+        })
       : await horde.generateImage(asRequester, {
           prompt: `demo picture #${i + 1}: a lighthouse at dusk`,
           models: [DEMO_IMAGE_MODEL],
@@ -37,7 +40,9 @@ export async function runDemo(horde: Horde, jobs: number, say: Say): Promise<voi
           params: { width: 512, height: 512, steps: 20 },
         });
     const check = await horde.checkRequest(result.id!);
-    say(`queued ${text ? 'text' : 'image'} request ${result.id} (position ${check.queue_position}, price ${result.kudos} kudos per job)`);
+    say(
+      `queued ${text ? 'text' : 'image'} request ${result.id} (position ${check.queue_position}, price ${result.kudos} kudos per job)`,
+    );
     ids.push(result.id!);
   }
 
@@ -59,28 +64,42 @@ export async function runDemo(horde: Horde, jobs: number, say: Say): Promise<voi
     const job = image.job ?? text?.job;
     if (!job) {
       const skipped = { ...image.skipped, ...text?.skipped };
-      if (Object.keys(skipped).length) say(`demo workers found nothing more they can serve (skipped: ${JSON.stringify(skipped)})`);
+      if (Object.keys(skipped).length)
+        say(`demo workers found nothing more they can serve (skipped: ${JSON.stringify(skipped)})`);
       break;
     }
-    say(`demo worker took ${job.ids.length} job(s) of request ${job.requestId} (model ${job.model}, ttl ${job.ttl}s)`);
+    say(
+      `demo worker took ${job.ids.length} job(s) of request ${job.requestId} (model ${job.model}, ttl ${job.ttl}s)`,
+    );
     for (const id of job.ids) {
       const { reward } = image.job
-        ? await horde.submitImage(asOwner, { id, generation: PLACEHOLDER_WEBP, seed: Number(job.payload.seed) || 0 })
-        : await horde.submitText(asOwner, { id, generation: 'and they all lived happily ever after. (demo text, not AI)' });
+        ? await horde.submitImage(asOwner, {
+            id,
+            generation: PLACEHOLDER_WEBP,
+            seed: Number(job.payload.seed) || 0,
+          })
+        : await horde.submitText(asOwner, {
+            id,
+            generation: 'and they all lived happily ever after. (demo text, not AI)',
+          });
       say(`  submitted job ${id}: the worker earned ${reward} kudos`);
     }
   }
 
   for (const id of ids) {
     const status = await horde.requestStatus(id);
-    say(`request ${id}: ${status.done ? 'done' : 'not done'}, ${status.generations.length} result(s), cost ${status.kudos} kudos`);
+    say(
+      `request ${id}: ${status.done ? 'done' : 'not done'}, ${status.generations.length} result(s), cost ${status.kudos} kudos`,
+    );
   }
   const [after, ownerAfter, totals] = await Promise.all([
     horde.getAccount(requester.id),
     horde.getAccount(owner.id),
     horde.store.ledgerTotals(),
   ]);
-  say(`requester now has ${fromCenti(after!.balance)} kudos; worker owner ${fromCenti(ownerAfter!.balance)} (+${fromCenti(ownerAfter!.escrow)} in escrow until trusted)`);
+  say(
+    `requester now has ${fromCenti(after!.balance)} kudos; worker owner ${fromCenti(ownerAfter!.balance)} (+${fromCenti(ownerAfter!.escrow)} in escrow until trusted)`,
+  );
   say(
     `ledger: ${fromCenti(totals.minted)} kudos minted, ${fromCenti(totals.burnt)} burnt, ` +
       `${fromCenti(totals.balances + totals.escrow)} held — ${totals.balances + totals.escrow === totals.minted - totals.burnt ? 'balanced' : 'NOT balanced'}`,
