@@ -5,6 +5,8 @@
 import { HordeError } from '../errors.js';
 import { accountAlias, hashApiKey, newApiKey, parseAlias } from '../ids.js';
 import { type Centikudos, fromCenti, toCenti } from '../ledger/money.js';
+import { type AccountChangesInput, AccountChangesSchema } from '../requests/schemas.js';
+import { parseWith } from '../requests/validate.js';
 import type { AccountKind, AccountRecord, Role } from '../storage/types.js';
 import type { EngineContext } from './context.js';
 
@@ -171,27 +173,7 @@ export async function findByAlias(ctx: EngineContext, alias: string): Promise<Ac
 export { accountAlias };
 
 /** Changes an administrator, a moderator or the account itself may make (`PUT /users/{id}`). */
-export interface AccountChanges {
-  /** Admins: kudos to add (negative removes, stopped at the floor). */
-  kudos?: number;
-  /** Admins. */
-  moderator?: boolean;
-  /** Moderators. */
-  concurrency?: number;
-  trusted?: boolean;
-  flagged?: boolean;
-  customizer?: boolean;
-  vpn?: boolean;
-  service?: boolean;
-  education?: boolean;
-  special?: boolean;
-  /** The account itself or a moderator. */
-  username?: string;
-  contact?: string | null;
-  publicWorkers?: boolean;
-  /** Moderators: soft-delete or restore. */
-  deleted?: boolean;
-}
+export type AccountChanges = AccountChangesInput;
 
 const MODERATOR_ROLES = [
   'trusted',
@@ -211,8 +193,9 @@ export async function modifyAccount(
   ctx: EngineContext,
   actor: AccountRecord,
   targetId: number,
-  changes: AccountChanges,
+  input: unknown,
 ): Promise<Record<string, unknown>> {
+  const changes = parseWith(AccountChangesSchema, input);
   if (isAnonymous(actor)) throw new HordeError('AnonForbidden', 'Anonymous users cannot modify accounts.');
   const target = await ctx.store.getAccount(targetId);
   if (!target) throw new HordeError('UserNotFound', 'No account has this id.');

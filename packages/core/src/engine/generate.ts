@@ -164,6 +164,21 @@ function imageMultiplier(ctx: EngineContext, body: ImageGenerateBody): number {
   });
 }
 
+/** Every id in `workers` must name a known worker (spec §1.1: unknown id → `WorkerNotFound`). */
+async function assertWorkersExist(ctx: EngineContext, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    if (!(await ctx.store.getWorker(id))) {
+      throw new HordeError(
+        'WorkerNotFound',
+        'A worker listed in `workers` does not exist. Check the worker ids.',
+        {
+          details: { worker: id },
+        },
+      );
+    }
+  }
+}
+
 export async function generateImage(
   ctx: EngineContext,
   credentials: Credentials,
@@ -173,6 +188,7 @@ export async function generateImage(
   const account = await authenticate(ctx, credentials);
   assertActive(account);
   let body: ImageGenerateBody = parseImageRequest(input, validationContext(ctx, account));
+  await assertWorkersExist(ctx, body.workers);
   const pricing = ctx.config.pricing;
   let jobKudos = imageJobKudos(body, pricing);
   let dryRun = imageDryRun(body, jobKudos, imageMultiplier(ctx, body), pricing);
@@ -192,7 +208,7 @@ export async function generateImage(
   const lcm = usesLcm(body);
   let reason = imageUpfrontReason(body, { maxResolution, modelMaxSteps, lcm }, ctx.config.freeTier);
   let reserve = 0;
-  if (reason && body.allow_downgrade && reason.code !== 'fast_workers') {
+  if (reason && body.allow_downgrade) {
     body = downgradeImage(body, { maxResolution, maxSteps: modelMaxSteps }, ctx.config.freeTier);
     jobKudos = imageJobKudos(body, pricing);
     dryRun = imageDryRun(body, jobKudos, imageMultiplier(ctx, body), pricing);
@@ -239,6 +255,7 @@ export async function generateText(
   const account = await authenticate(ctx, credentials);
   assertActive(account);
   let body: TextGenerateBody = parseTextRequest(input, validationContext(ctx, account));
+  await assertWorkersExist(ctx, body.workers);
   const pricing = ctx.config.pricing;
   const firstSize = textSize(ctx, body.models[0]);
   if (body.dry_run) return { id: null, kudos: textDryRun(body, firstSize, pricing), warnings: [] };
@@ -250,7 +267,7 @@ export async function generateText(
     ctx.config.freeTier,
   );
   let reason = textUpfrontReason(body, maxTokens);
-  if (reason && body.allow_downgrade && reason.code !== 'fast_workers') {
+  if (reason && body.allow_downgrade) {
     body = downgradeText(body, maxTokens);
     reason = textUpfrontReason(body, maxTokens);
   }

@@ -71,7 +71,8 @@ export class Horde {
   private readonly ctx: EngineContext;
   private readonly ticker;
   private timers: (() => void)[] = [];
-  private sweeping: Promise<unknown> | null = null;
+  /** Passes in progress, per timer: a pass is skipped while the previous one of the same timer runs. */
+  private running = new Map<string, Promise<unknown>>();
 
   constructor(options: HordeOptions) {
     this.config = resolveConfig(options.config);
@@ -237,12 +238,11 @@ export class Horde {
   start(): this {
     if (this.timers.length) return this;
     const guard = (name: string, run: () => Promise<unknown>) => () => {
-      if (this.sweeping) return;
-      this.sweeping = run()
+      if (this.running.has(name)) return;
+      const pass = run()
         .catch((error) => this.logger.error({ err: error }, `${name} failed`))
-        .finally(() => {
-          this.sweeping = null;
-        });
+        .finally(() => this.running.delete(name));
+      this.running.set(name, pass);
     };
     this.timers.push(
       this.clock.every(
@@ -262,7 +262,7 @@ export class Horde {
   /** Stops the timers and waits for a running pass to finish. */
   async stop(): Promise<void> {
     for (const cancel of this.timers.splice(0)) cancel();
-    await this.sweeping;
+    await Promise.all(this.running.values());
   }
 
   /** Stops the timers and closes the store. */

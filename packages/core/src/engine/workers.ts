@@ -1,5 +1,7 @@
 /** Workers as people see them, and the changes their owners and moderators may make (spec §1.5, §2.9). */
 import { HordeError } from '../errors.js';
+import { type WorkerChangesInput, WorkerChangesSchema } from '../requests/schemas.js';
+import { parseWith } from '../requests/validate.js';
 import type { RequestKind, WorkerRecord } from '../storage/types.js';
 import { authenticate, type Credentials, isModerator } from './accounts.js';
 import type { EngineContext } from './context.js';
@@ -111,22 +113,16 @@ export async function listOnlineWorkers(ctx: EngineContext, kind?: RequestKind):
   return Promise.all(records.map((w) => workerView(ctx, w)));
 }
 
-export interface WorkerChanges {
-  maintenance?: boolean;
-  maintenance_msg?: string;
-  info?: string;
-  name?: string;
-  /** Moderators only. */
-  paused?: boolean;
-}
+export type WorkerChanges = WorkerChangesInput;
 
 /** `PUT /workers/{id}`: returns the changed fields. */
 export async function modifyWorker(
   ctx: EngineContext,
   credentials: Credentials,
   workerId: string,
-  changes: WorkerChanges,
+  input: unknown,
 ): Promise<Record<string, unknown>> {
+  const changes = parseWith(WorkerChangesSchema, input);
   const actor = await authenticate(ctx, credentials);
   const worker = await requireWorker(ctx, workerId);
   const moderator = isModerator(ctx, actor);
@@ -143,16 +139,10 @@ export async function modifyWorker(
     patch.maintenance = out.maintenance = changes.maintenance;
     patch.maintenanceMessage = changes.maintenance ? (changes.maintenance_msg ?? null) : null;
   }
-  if (changes.info !== undefined) {
-    if (typeof changes.info !== 'string' || changes.info.length > 1000) {
-      throw new HordeError('BadRequest', 'Worker info must be text of at most 1000 characters.');
-    }
-    patch.info = out.info = changes.info;
-  }
+  if (changes.info !== undefined) patch.info = out.info = changes.info;
   if (changes.name !== undefined) {
-    if (typeof changes.name !== 'string' || changes.name.trim().length < 5 || changes.name.length > 100) {
-      throw new HordeError('TooLongWorkerName', 'A worker name must have 5 to 100 characters.');
-    }
+    if (changes.name.trim().length < 5)
+      throw new HordeError('BadRequest', 'A worker name needs at least 5 characters.');
     patch.name = out.name = changes.name.trim();
   }
   if (changes.paused !== undefined) patch.paused = out.paused = changes.paused;

@@ -292,3 +292,32 @@ export const TransferSchema = z.object({
   amount: z.number().default(100),
 });
 export type TransferInput = z.input<typeof TransferSchema>;
+
+/** Account changes (`PUT /users/{id}`, engine names); who may make each is decided by the engine. */
+export const AccountChangesSchema = z.object({
+  kudos: z.number().finite().optional(),
+  moderator: z.boolean().optional(),
+  concurrency: z.number().int().min(0).max(500).optional(),
+  trusted: z.boolean().optional(),
+  flagged: z.boolean().optional(),
+  customizer: z.boolean().optional(),
+  vpn: z.boolean().optional(),
+  service: z.boolean().optional(),
+  education: z.boolean().optional(),
+  special: z.boolean().optional(),
+  username: z.string().max(100).optional(),
+  contact: z.string().min(5).max(500).nullable().optional(),
+  publicWorkers: z.boolean().optional(),
+  deleted: z.boolean().optional(),
+});
+export type AccountChangesInput = z.input<typeof AccountChangesSchema>;
+
+/** Worker changes (`PUT /workers/{id}`). */
+export const WorkerChangesSchema = z.object({
+  maintenance: z.boolean().optional(),
+  maintenance_msg: z.string().max(500).optional(),
+  info: z.string().max(1000).optional(),
+  name: z.string().min(5).max(100).optional(),
+  paused: z.boolean().optional(),
+});
+export type WorkerChangesInput = z.input<typeof WorkerChangesSchema>;
