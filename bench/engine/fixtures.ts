@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHorde, type Horde, type HordeStore } from '@hordekit/core';
-import { createSqliteStore } from '@hordekit/core/sqlite';
+import { createHorde, type Horde } from '@hordekit/core';
+import { createSqliteStore, type SqliteStoreOptions } from '@hordekit/core/sqlite';
 
 export const REGEN = 'AI Horde Worker reGen:10.1.1:https://github.com/Haidra-Org/horde-worker-reGen';
 export const MODELS = Array.from({ length: 50 }, (_, i) => `bench-model-${String(i).padStart(2, '0')}`);
@@ -26,18 +26,18 @@ export function tempDatabase(label: string): { path: string; remove: () => void 
   return { path: join(dir, 'horde.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** An optional wrapper lets a scenario observe the engine's store calls (see `recordCandidateQueries`). */
+/** The store with its defaults, unless a scenario passes options (`bench:engine` compares one). */
 export async function openHorde(
   path: string,
-  wrap: (store: HordeStore) => HordeStore = (store) => store,
+  options: Omit<SqliteStoreOptions, 'path'> = {},
 ): Promise<Horde> {
-  const store = await createSqliteStore({ path });
-  return createHorde({ store: wrap(store), config: BENCH_CONFIG });
+  return createHorde({ store: await createSqliteStore({ ...options, path }), config: BENCH_CONFIG });
 }
 
 export async function registerMany(horde: Horde, prefix: string, count: number): Promise<string[]> {
   const keys: string[] = [];
-  for (let i = 0; i < count; i++) keys.push((await horde.registerAccount({ username: `${prefix}${i}` })).apiKey);
+  for (let i = 0; i < count; i++)
+    keys.push((await horde.registerAccount({ username: `${prefix}${i}` })).apiKey);
   return keys;
 }
 
@@ -50,15 +50,20 @@ export function prompt(i: number): string {
   return text.slice(0, PROMPT_LENGTH);
 }
 
-/** The body a client posts to `/generate/async`: one 512×512 image, 30 steps, one model. */
-export function imageRequest(i: number, model: string) {
-  return {
-    prompt: prompt(i),
-    models: [model],
-    params: { width: 512, height: 512, steps: 30, sampler_name: 'k_euler_a', cfg_scale: 7, n: 1 },
-    nsfw: false,
-    r2: true,
-  };
+/**
+ * The body a client posts to `/generate/async`: one 512×512 image, 30 steps, one model. Parsed from JSON
+ * text, as a server hands it to the engine (so strings and objects are laid out as in production).
+ */
+export function imageRequest(i: number, model: string): unknown {
+  return JSON.parse(
+    JSON.stringify({
+      prompt: prompt(i),
+      models: [model],
+      params: { width: 512, height: 512, steps: 30, sampler_name: 'k_euler_a', cfg_scale: 7, n: 1 },
+      nsfw: false,
+      r2: true,
+    }),
+  );
 }
 
 /** The body a reGen worker posts to `/generate/pop`. */

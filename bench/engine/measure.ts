@@ -65,3 +65,39 @@ export const RESULT_MARKER = 'BENCH_RESULT ';
 export function emitResult(result: unknown): void {
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
 }
+
+export interface StoreCallTimes {
+  /** Microseconds spent inside store methods (the SQLite driver is synchronous, so this is all its work). */
+  us: number;
+  calls: number;
+}
+
+/**
+ * Times every call into the store's methods until `stop()`, which restores them. The store is patched on
+ * the instance for the duration only, so the other measurements run on the untouched store.
+ */
+export function timeStoreCalls(store: object): { times: StoreCallTimes; stop: () => void } {
+  const target = store as Record<string, unknown>;
+  const times: StoreCallTimes = { us: 0, calls: 0 };
+  const originals = new Map<string, unknown>();
+  for (const key of Object.keys(target)) {
+    const original = target[key];
+    if (typeof original !== 'function') continue;
+    originals.set(key, original);
+    target[key] = (...args: unknown[]) => {
+      const start = nowUs();
+      try {
+        return (original as (...a: unknown[]) => unknown).apply(store, args);
+      } finally {
+        times.us += nowUs() - start;
+        times.calls++;
+      }
+    };
+  }
+  return {
+    times,
+    stop: () => {
+      for (const [key, original] of originals) target[key] = original;
+    },
+  };
+}

@@ -153,8 +153,8 @@ export async function accountForIdentity(
     apiKeyHash: null,
     concurrency: concurrencyFor(ctx, kind),
     createdAt: ctx.clock.now(),
+    identity: { provider, externalId },
   });
-  await ctx.store.linkIdentity(account.id, provider, externalId);
   return { account, created: true };
 }
 

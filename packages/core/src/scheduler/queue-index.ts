@@ -34,9 +34,13 @@ const weighRequest = (record: RequestRecord): Weight => ({
 });
 
 const newRequestIndex = () => new OrderedIndex<RequestRecord>(compareQueueOrder, weighRequest);
+/** Owner-restricted scans only walk in order; they never ask for sums. */
+const NO_WEIGHT: Weight = { jobs: 0, things: 0 };
+const newOwnedIndex = () => new OrderedIndex<RequestRecord>(compareQueueOrder, () => NO_WEIGHT);
 
 /** Requests with identical indexable requirements. */
 interface Partition {
+  readonly kind: RequestKind;
   readonly key: string;
   /** Sorted, without duplicates; empty means any model. */
   readonly models: readonly string[];
@@ -70,7 +74,12 @@ interface Entry {
 export class QueueIndex {
   #queues = { image: newKindQueue('image'), text: newKindQueue('text') };
   readonly #entries = new Map<string, Entry>();
-  readonly #byAccount = new Map<number, Set<Entry>>();
+  /**
+   * Each account's waiting requests, by partition: a scan restricted to a few accounts (the worker's owner
+   * and priority users) accepts or rejects whole groups, so it costs O(their partitions), not O(their
+   * requests) — an owner may have many requests queued while its worker pops.
+   */
+  readonly #byAccount = new Map<number, Map<Partition, OrderedIndex<RequestRecord>>>();
 
   /** Brings the index in line with `record` after any change: adds, drops or reweighs it. */
   sync(record: RequestRecord): void {
@@ -134,13 +143,13 @@ export class QueueIndex {
     if (query.ownerIds) return this.#ownerCandidates(query, query.ownerIds);
     const queue = this.#queues[query.kind];
     const skipped: SkipCounts = {};
-    const accepted: Partition[] = [];
+    const accepted: OrderedIndex<RequestRecord>[] = [];
     if (query.countSkips) {
       // Walk every partition of the kind (never their requests) to count the rejected ones.
       const workerModels = new Set(query.models);
       for (const partition of queue.partitions.values()) {
         const reason = rejection(partition, query, workerModels);
-        if (reason === null) accepted.push(partition);
+        if (reason === null) accepted.push(partition.requests);
         else skipped[reason] = (skipped[reason] ?? 0) + partition.requests.size;
       }
     } else {
@@ -149,40 +158,28 @@ export class QueueIndex {
       const consider = (partition: Partition) => {
         if (seen.has(partition)) return;
         seen.add(partition);
-        if (fits(partition, query) === null) accepted.push(partition);
+        if (fits(partition, query) === null) accepted.push(partition.requests);
       };
       for (const model of query.models) queue.byModel.get(model)?.forEach(consider);
       if (query.acceptsAnyModel) queue.anyModel.forEach(consider);
     }
-    return { ...mergePartitions(accepted, query), skipped };
+    return { ...mergeQueues(accepted, query), skipped };
   }
 
-  /** Owner-restricted scans: few requests, so filter and sort them directly. */
+  /** Owner-restricted scans: the accepted (account, partition) groups, merged in queue order. */
   #ownerCandidates(query: CandidateQuery, ownerIds: number[]): CandidatePage {
     const workerModels = new Set(query.models);
-    const verdicts = new Map<Partition, SkipReason | null>();
     const skipped: SkipCounts = {};
-    const matches: RequestRecord[] = [];
+    const accepted: OrderedIndex<RequestRecord>[] = [];
     for (const accountId of new Set(ownerIds)) {
-      for (const entry of this.#byAccount.get(accountId) ?? []) {
-        if (entry.queue.kind !== query.kind) continue;
-        let reason = verdicts.get(entry.partition);
-        if (reason === undefined) {
-          reason = rejection(entry.partition, query, workerModels);
-          verdicts.set(entry.partition, reason);
-        }
-        if (reason !== null) {
-          if (query.countSkips) skipped[reason] = (skipped[reason] ?? 0) + 1;
-        } else if (!query.after || compareQueueOrder(entry.record, query.after) > 0) {
-          matches.push(entry.record);
-        }
+      for (const [partition, requests] of this.#byAccount.get(accountId) ?? []) {
+        if (partition.kind !== query.kind) continue;
+        const reason = rejection(partition, query, workerModels);
+        if (reason === null) accepted.push(requests);
+        else if (query.countSkips) skipped[reason] = (skipped[reason] ?? 0) + requests.size;
       }
     }
-    matches.sort(compareQueueOrder);
-    const candidates = matches.slice(0, Math.max(0, query.limit));
-    const last = candidates.at(-1);
-    const next = last && matches.length > candidates.length ? cursorOf(last) : null;
-    return { candidates, next, skipped };
+    return { ...mergeQueues(accepted, query), skipped };
   }
 
   #add(record: RequestRecord): void {
@@ -197,7 +194,8 @@ export class QueueIndex {
     const entry: Entry = { record, queue, partition, jobs: 0, things: 0 };
     setWeight(entry, record.waiting, record.things * record.waiting);
     this.#entries.set(record.id, entry);
-    getOrCreate(this.#byAccount, record.accountId, () => new Set()).add(entry);
+    const owned = getOrCreate(this.#byAccount, record.accountId, () => new Map());
+    getOrCreate(owned, partition, newOwnedIndex).insert(record);
   }
 
   #remove(entry: Entry): void {
@@ -207,9 +205,11 @@ export class QueueIndex {
     setWeight(entry, 0, 0);
     if (partition.requests.size === 0) dropPartition(queue, partition);
     this.#entries.delete(record.id);
-    const owned = this.#byAccount.get(record.accountId);
-    owned?.delete(entry);
-    if (owned?.size === 0) this.#byAccount.delete(record.accountId);
+    const owned = this.#byAccount.get(record.accountId)!;
+    const requests = owned.get(partition)!;
+    requests.delete(record);
+    if (requests.size === 0) owned.delete(partition);
+    if (owned.size === 0) this.#byAccount.delete(record.accountId);
   }
 
   #reweigh(entry: Entry): void {
@@ -237,7 +237,16 @@ function partitionFor(queue: KindQueue, record: RequestRecord): Partition {
   const key = JSON.stringify([needs, pixels, maxLength, maxContextLength, models]);
   let partition = queue.partitions.get(key);
   if (partition) return partition;
-  partition = { key, models, needs, pixels, maxLength, maxContextLength, requests: newRequestIndex() };
+  partition = {
+    kind: queue.kind,
+    key,
+    models,
+    needs,
+    pixels,
+    maxLength,
+    maxContextLength,
+    requests: newRequestIndex(),
+  };
   queue.partitions.set(key, partition);
   if (models.length === 0) queue.anyModel.add(partition);
   for (const model of models) getOrCreate(queue.byModel, model, () => new Set()).add(partition);
@@ -308,27 +317,31 @@ function cursorOf(record: RequestRecord): CandidateCursor {
 
 interface Stream {
   head: RequestRecord;
-  partition: Partition;
-  /** Opened when the head is first taken: most partitions of a wide scan only ever show their head. */
+  queue: OrderedIndex<RequestRecord>;
+  /** Opened when the head is first taken: most queues of a wide scan only ever show their head. */
   rest: Iterator<RequestRecord> | null;
 }
 
-/** K-way merge of the partitions' queues after the cursor, through a binary min-heap of stream heads. */
-function mergePartitions(partitions: Partition[], query: CandidateQuery): Omit<CandidatePage, 'skipped'> {
+/**
+ * K-way merge of queues (partitions, or one account's part of a partition) after the cursor, through a
+ * binary min-heap of stream heads.
+ */
+function mergeQueues(
+  queues: OrderedIndex<RequestRecord>[],
+  query: CandidateQuery,
+): Omit<CandidatePage, 'skipped'> {
   const { after, limit } = query;
   const heap: Stream[] = [];
-  for (const partition of partitions) {
-    const head = after
-      ? partition.requests.firstAfterKey((record) => compareQueueOrder(record, after))
-      : partition.requests.first();
-    if (head) heap.push({ head, partition, rest: null });
+  for (const queue of queues) {
+    const head = after ? queue.firstAfterKey((record) => compareQueueOrder(record, after)) : queue.first();
+    if (head) heap.push({ head, queue, rest: null });
   }
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
   const candidates: RequestRecord[] = [];
   while (heap.length > 0 && candidates.length < limit) {
     const top = heap[0]!;
     candidates.push(top.head);
-    top.rest ??= top.partition.requests.valuesAfter(top.head);
+    top.rest ??= top.queue.valuesAfter(top.head);
     const next = top.rest.next();
     if (next.done) {
       const last = heap.pop()!;

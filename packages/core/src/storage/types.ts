@@ -102,6 +102,8 @@ export interface NewAccount {
   createdAt: number;
   /** Only the anonymous account is created with a fixed id (0). */
   id?: number;
+  /** An outside identity (a chat platform's user) bound to the new account in the same operation. */
+  identity?: { provider: string; externalId: string };
 }
 
 export interface AccountPatch {

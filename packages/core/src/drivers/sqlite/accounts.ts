@@ -62,6 +62,10 @@ export function createAccount(s: SqliteState, input: NewAccount): AccountRecord 
   if (input.apiKeyHash && s.accountIdByKeyHash.has(input.apiKeyHash)) {
     throw new HordeError('BadRequest', 'This API key is already in use.');
   }
+  const identity = input.identity && identityKey(input.identity.provider, input.identity.externalId);
+  if (identity && s.identities.has(identity)) {
+    throw new HordeError('BadRequest', 'This identity is already bound to an account.');
+  }
   const account: AccountRecord = {
     id,
     username: input.username,
@@ -79,8 +83,12 @@ export function createAccount(s: SqliteState, input: NewAccount): AccountRecord 
     contact: null,
     publicWorkers: false,
   };
-  s.stmt.insertAccount.run(accountToRow(account, input.apiKeyHash));
+  s.atomically(() => {
+    s.stmt.insertAccount.run(accountToRow(account, input.apiKeyHash));
+    if (input.identity) s.stmt.insertIdentity.run(input.identity.provider, input.identity.externalId, id);
+  });
   s.accounts.set(id, account);
+  if (identity) s.identities.set(identity, id);
   if (input.apiKeyHash) s.accountIdByKeyHash.set(input.apiKeyHash, id);
   s.nextAccountId = Math.max(s.nextAccountId, id + 1);
   return snapshot(account);
@@ -184,10 +192,10 @@ export function adjustBalance(s: SqliteState, op: BalanceAdjustment): AccountRec
     );
   }
   const next = { ...account, balance, escrow, details };
-  s.db.transaction(() => {
+  s.atomically(() => {
     saveAccountMoney(s, next);
     writeJournal(s, entries);
-  })();
+  });
   s.accounts.set(account.id, next);
   return snapshot(next);
 }
@@ -238,7 +246,7 @@ export function transfer(s: SqliteState, op: TransferOp): TransferResult {
     details: addToBucket(recipient.details, 'received', op.amount),
   };
   let id = 0;
-  s.db.transaction(() => {
+  s.atomically(() => {
     id = Number(
       s.stmt.insertTransfer.run(op.fromId, op.toId, op.amount, op.idempotencyKey, op.at).lastInsertRowid,
     );
@@ -265,7 +273,7 @@ export function transfer(s: SqliteState, op: TransferOp): TransferResult {
         ref,
       },
     ]);
-  })();
+  });
   s.accounts.set(sender.id, nextSender);
   s.accounts.set(recipient.id, nextRecipient);
   return {

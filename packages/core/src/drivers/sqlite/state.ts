@@ -34,6 +34,7 @@ export interface Statements {
   findRecentReverseTransfer: Statement;
   insertRequest: Statement;
   saveRequestCounters: Statement;
+  saveRequestCountersKeepState: Statement;
   selectRequest: Statement;
   insertJob: Statement;
   saveJob: Statement;
@@ -41,12 +42,15 @@ export interface Statements {
   deleteRequestJobs: Statement;
   insertWorker: Statement;
   saveWorker: Statement;
+  saveWorkerProgress: Statement;
   deleteWorker: Statement;
 }
 
 export interface SqliteState {
   db: Database;
   stmt: Statements;
+  /** Runs `work` in one transaction (a savepoint when nested) and returns its result. */
+  atomically: <T>(work: () => T) => T;
   accounts: Map<number, AccountRecord>;
   accountIdByKeyHash: Map<string, number>;
   identities: Map<string, number>;
@@ -109,6 +113,12 @@ function prepare(db: Database): Statements {
       `UPDATE requests SET jobs = ?, waiting = ?, processing = ?, finished = ?, faults = ?, state = ?,
         expires_at = ?, consumed = ?, reserved = ? WHERE id = ?`,
     ),
+    // Naming `state` in an UPDATE makes SQLite rewrite the row's `requests_live` index entry even when the
+    // value is the same: one more page written to the log on every claim.
+    saveRequestCountersKeepState: db.prepare(
+      `UPDATE requests SET jobs = ?, waiting = ?, processing = ?, finished = ?, faults = ?,
+        expires_at = ?, consumed = ?, reserved = ? WHERE id = ?`,
+    ),
     selectRequest: db.prepare('SELECT * FROM requests WHERE id = ?'),
     insertJob: db.prepare(
       `INSERT INTO jobs (id, request_id, kind, worker_id, worker_owner_id, model, seed, batch_index, state,
@@ -134,15 +144,25 @@ function prepare(db: Database): Statements {
         speed_samples = @speed_samples, stats = @stats, recent_aborts = @recent_aborts
        WHERE id = @id`,
     ),
+    // What settling, failing and uptime change, plus the check-in columns whose writes are throttled. The
+    // rest of the row (profile, name, flags) is written as soon as it changes, so rewriting it here — and
+    // JSON-encoding the profile on every settle — would store what is already there.
+    saveWorkerProgress: db.prepare(
+      `UPDATE workers SET last_check_in = ?, online_since = ?, uptime_credited_at = ?, speed_samples = ?,
+        stats = ?, recent_aborts = ? WHERE id = ?`,
+    ),
     deleteWorker: db.prepare('DELETE FROM workers WHERE id = ?'),
   };
 }
 
 /** Reads every live record into memory and rebuilds the queue index. */
 export function loadState(db: Database, checkInWriteIntervalMs: number): SqliteState {
+  // One transaction function for every operation: `db.transaction(fn)` builds four wrappers per call.
+  const transaction = db.transaction((work: () => unknown) => work());
   const s: SqliteState = {
     db,
     stmt: prepare(db),
+    atomically: <T>(work: () => T) => transaction(work) as T,
     accounts: new Map(),
     accountIdByKeyHash: new Map(),
     identities: new Map(),
@@ -235,7 +255,22 @@ export function saveAccountMoney(s: SqliteState, a: AccountRecord): void {
   );
 }
 
-export function saveRequestCounters(s: SqliteState, r: RequestRecord): void {
+/** Persists a request's counters and state; `before` is the record as stored until now. */
+export function saveRequestCounters(s: SqliteState, r: RequestRecord, before: RequestRecord): void {
+  if (r.state === before.state) {
+    s.stmt.saveRequestCountersKeepState.run(
+      r.jobs,
+      r.waiting,
+      r.processing,
+      r.finished,
+      r.faults,
+      r.expiresAt,
+      r.consumed,
+      r.reserved,
+      r.id,
+    );
+    return;
+  }
   s.stmt.saveRequestCounters.run(
     r.jobs,
     r.waiting,
@@ -250,5 +285,34 @@ export function saveRequestCounters(s: SqliteState, r: RequestRecord): void {
   );
 }
 
-/** Shallow copies: nested objects are replaced, never mutated, so a copy is a stable snapshot. */
-export const snapshot = <T extends object>(record: T): T => ({ ...record });
+/**
+ * Persists a worker's settle/fail/uptime counters. Same stored row as writing the whole record (see
+ * `saveWorkerProgress`), without re-encoding its profile.
+ */
+export function saveWorkerProgress(s: SqliteState, w: WorkerRecord): void {
+  s.stmt.saveWorkerProgress.run(
+    w.lastCheckIn,
+    w.onlineSince,
+    w.uptimeCreditedAt,
+    JSON.stringify(w.speedSamples),
+    JSON.stringify(w.stats),
+    JSON.stringify(w.recentAborts),
+    w.id,
+  );
+}
+
+/**
+ * What the driver hands out: the live record itself, deep-frozen. The driver never mutates a record it
+ * has stored — every change builds a new one — so a frozen record is a stable snapshot that costs no copy,
+ * and a caller that tries to change it gets a TypeError instead of silently changing the store.
+ */
+export function snapshot<T extends object>(record: T): T {
+  return deepFreeze(record);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
+}

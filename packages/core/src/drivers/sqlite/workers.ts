@@ -4,7 +4,7 @@ import type { Centikudos } from '../../ledger/money.js';
 import type { CheckInOp, UptimeOp, WorkerPatch, WorkerQuery, WorkerRecord } from '../../storage/types.js';
 import { addToBucket, requireAccount } from './accounts.js';
 import { workerToRow } from './rows.js';
-import { type SqliteState, saveAccountMoney, snapshot, writeJournal } from './state.js';
+import { type SqliteState, saveAccountMoney, saveWorkerProgress, snapshot, writeJournal } from './state.js';
 
 export function requireWorker(s: SqliteState, id: string): WorkerRecord {
   const worker = s.workers.get(id);
@@ -84,7 +84,9 @@ export function checkInWorker(s: SqliteState, op: CheckInOp): WorkerRecord {
     ...existing,
     lastCheckIn: op.now,
     onlineSince: wasOnline ? existing.onlineSince : op.now,
-    uptimeCreditedAt: wasOnline ? existing.uptimeCreditedAt : op.now,
+    // Uptime accrues only while online and serving: a gap, maintenance or a pause restarts its clock.
+    uptimeCreditedAt:
+      wasOnline && !existing.maintenance && !existing.paused ? existing.uptimeCreditedAt : op.now,
     profile: op.profile,
   };
   const persisted = s.persistedCheckIn.get(existing.id);
@@ -165,8 +167,8 @@ export function creditUptime(s: SqliteState, op: UptimeOp): Centikudos {
     escrow: owner.escrow + op.escrow,
     details: addToBucket(owner.details, 'accumulated', op.reward),
   };
-  s.db.transaction(() => {
-    s.stmt.saveWorker.run(workerToRow(nextWorker));
+  s.atomically(() => {
+    saveWorkerProgress(s, nextWorker);
     saveAccountMoney(s, nextOwner);
     writeJournal(s, [
       {
@@ -179,8 +181,20 @@ export function creditUptime(s: SqliteState, op: UptimeOp): Centikudos {
         ref: worker.id,
       },
     ]);
-  })();
+  });
   s.workers.set(worker.id, nextWorker);
   s.accounts.set(owner.id, nextOwner);
   return total;
+}
+
+/** Writes the check-ins that were kept in memory only (they are throttled), e.g. before closing. */
+export function flushCheckIns(s: SqliteState): void {
+  s.atomically(() => {
+    for (const worker of s.workers.values()) {
+      const persisted = s.persistedCheckIn.get(worker.id);
+      if (persisted && persisted.at >= worker.lastCheckIn) continue;
+      s.stmt.saveWorker.run(workerToRow(worker));
+      s.persistedCheckIn.set(worker.id, { at: worker.lastCheckIn, profile: JSON.stringify(worker.profile) });
+    }
+  });
 }

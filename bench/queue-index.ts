@@ -1,12 +1,18 @@
 /**
- * Micro-benchmark of the queue index at the size the SQLite driver must handle: 100,000 waiting image
- * requests over 50 models (one model each) and six needs/size combinations, so 300 partitions.
+ * Micro-benchmark of the queue index alone (no engine, no SQLite) at the size the SQLite driver must
+ * handle: 100,000 waiting image requests over 50 models (one model each) and six needs/size combinations,
+ * so 300 partitions. `npm run bench:engine` measures the same operations through the engine.
  *
- *   npx tsx --conditions=@hordekit/source packages/core/src/scheduler/queue-index.bench.ts
+ *   npx tsx --conditions=@hordekit/source bench/queue-index.ts
  */
-import type { CandidateQuery, RequestBody, RequestRecord } from '../storage/types.js';
-import { QueueIndex } from './queue-index.js';
-import { ALL_NEEDS, Need } from './requirements.js';
+import {
+  ALL_NEEDS,
+  type CandidateQuery,
+  Need,
+  QueueIndex,
+  type RequestBody,
+  type RequestRecord,
+} from '@hordekit/core';
 
 const REQUESTS = 100_000;
 const MODELS = 50;

@@ -1,0 +1,7 @@
+// @hordekit/core/testing — what driver and client implementations test themselves with.
+// The conformance suites import `vitest`: use this entry point from test files only.
+
+// time under the test's control
+export { FakeClock } from './fake-clock.js';
+// the storage port's conformance suite
+export { type StoreFactory, type StoreUnderTest, storeConformanceSuite } from './store-conformance.js';
