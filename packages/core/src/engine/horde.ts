@@ -95,6 +95,7 @@ export class Horde {
       load: createLoadTracker(this.store, this.clock, this.config.workers),
       random: options.random ?? Math.random,
       apiKeyPepper: options.apiKeyPepper ?? '',
+      matchers: new WeakMap(),
     };
     this.ticker = createPositionTicker(this.ctx);
   }

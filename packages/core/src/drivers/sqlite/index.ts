@@ -20,6 +20,7 @@ import type {
   RequestKind,
 } from '../../storage/types.js';
 import * as accounts from './accounts.js';
+import { type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { SqliteKeyvStore } from './keyv.js';
 import * as requests from './requests.js';
 import { type JournalRow, journalFromRow } from './rows.js';
@@ -39,15 +40,20 @@ export interface SqliteStoreOptions {
    */
   checkInWriteIntervalMs?: number;
   /**
-   * Checkpoint (copy the write-ahead log into the database file, syncing both) once the log holds this many
-   * pages. A job cycle (enqueue, claim, settle) writes about 20 pages (4 KiB each), and each checkpoint
-   * stalls the call that triggers it for its sync. A larger value checkpoints less often, copying hot pages
-   * once instead of many times: 10_000 measured about 10 % more cycles per second and far fewer slow calls,
-   * for a log file of up to that size. The trade-off: with `synchronous=NORMAL` the log is synced only at
-   * checkpoints, so a power loss (not a process crash) can undo up to this many pages of committed writes.
+   * Checkpoint (copy the write-ahead log into the database file and sync it) once the log holds this many
+   * pages. With `backgroundCheckpoints` the thread checkpoints long before; this is the main connection's
+   * own threshold, multiplied by 10 as a safety net. A larger value checkpoints less often; with
+   * `synchronous=NORMAL` a power loss (not a process crash) can undo writes not yet checkpointed.
    * @default 1000 (SQLite's own)
    */
   walCheckpointPages?: number;
+  /**
+   * Run checkpoints on a worker thread every `backgroundCheckpointMs`, so no call pays for the log's sync
+   * (file databases only). @default true
+   */
+  backgroundCheckpoints?: boolean;
+  /** @default 100 */
+  backgroundCheckpointMs?: number;
   /**
    * Commit the writes of operations that run in the same turn of the event loop together (group commit):
    * each operation still resolves only after its writes are committed, but concurrent callers share one
@@ -55,6 +61,11 @@ export interface SqliteStoreOptions {
    * operation on its own. @default true
    */
   groupCommit?: boolean;
+  /**
+   * An expired request stays readable (`state: 'expired'`, without its results) this long, then its row is
+   * deleted by a later expiry sweep. @default 86_400_000 (a day)
+   */
+  expiredRetentionMs?: number;
 }
 
 export interface SqliteStore extends HordeStore {
@@ -70,16 +81,24 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(options.walCheckpointPages ?? 1000))}`);
+    const onDisk = options.path !== ':memory:' && options.path !== '';
+    const background = onDisk && (options.backgroundCheckpoints ?? true);
+    const checkpointPages = Math.max(1, Math.floor(options.walCheckpointPages ?? 1000));
+    db.pragma(`wal_autocheckpoint = ${background ? checkpointPages * 10 : checkpointPages}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
     const checkInWriteIntervalMs = options.checkInWriteIntervalMs ?? 30_000;
-    const state = loadState(db, checkInWriteIntervalMs);
+    const expiredRetentionMs = options.expiredRetentionMs ?? 86_400_000;
+    const state = loadState(db, checkInWriteIntervalMs, expiredRetentionMs);
+    const checkpointer = background
+      ? startCheckpointer(options.path, options.backgroundCheckpointMs ?? 100)
+      : undefined;
     return new SqliteHordeStore(
       state,
-      () => loadState(db, checkInWriteIntervalMs),
+      () => loadState(db, checkInWriteIntervalMs, expiredRetentionMs),
       options.groupCommit ?? true,
+      checkpointer,
     );
   } catch (error) {
     db.close();
@@ -99,6 +118,7 @@ class SqliteHordeStore implements SqliteStore {
     private s: SqliteState,
     private readonly reload: () => SqliteState,
     private readonly groupCommit: boolean,
+    private readonly checkpointer: Checkpointer | undefined,
   ) {}
 
   get database(): Database.Database {
@@ -288,6 +308,7 @@ class SqliteHordeStore implements SqliteStore {
     await pending?.catch(() => undefined);
     this.closed = true;
     flushCheckIns(this.s);
+    await this.checkpointer?.stop();
     this.s.db.close();
   }
 }

@@ -184,7 +184,7 @@ export function claimJobs(s: SqliteState, op: ClaimOp): JobRecord[] {
   };
   s.atomically(() => {
     for (const job of jobs) s.stmt.insertJob.run(jobToRow(job));
-    saveRequestCounters(s, next, request);
+    saveRequestCounters(s, next);
   });
   s.requests.set(next.id, next);
   s.queue.sync(next);
@@ -298,7 +298,7 @@ export function completeJob(s: SqliteState, op: CompleteOp): CompleteResult {
 
   s.atomically(() => {
     s.stmt.saveJob.run('done', JSON.stringify(op.result), op.now, doneJob.reward, doneJob.cost, job.id);
-    saveRequestCounters(s, nextRequest, request);
+    saveRequestCounters(s, nextRequest);
     for (const account of accounts.values()) saveAccountMoney(s, account);
     if (nextWorker) saveWorkerProgress(s, nextWorker);
     writeJournal(s, [
@@ -375,7 +375,7 @@ export function failJob(s: SqliteState, op: FailOp): FailResult | undefined {
   }
   s.atomically(() => {
     s.stmt.saveJob.run(failedJob.state, null, op.now, 0, 0, job.id);
-    saveRequestCounters(s, next, request);
+    saveRequestCounters(s, next);
     saveAccountMoney(s, account);
     if (nextWorker) saveWorkerProgress(s, nextWorker);
   });
@@ -416,7 +416,7 @@ export function cancelRequest(s: SqliteState, id: string, _now: number): Request
   account = { ...account, activeJobs: account.activeJobs - request.waiting };
   [account, next] = releaseReservation(account, next);
   s.atomically(() => {
-    saveRequestCounters(s, next, request);
+    saveRequestCounters(s, next);
     saveAccountMoney(s, account);
   });
   s.accounts.set(account.id, account);
@@ -438,9 +438,9 @@ export function expireRequests(s: SqliteState, now: number, limit: number): Requ
       next = { ...next, reserved: 0 };
     }
     s.atomically(() => {
-      saveRequestCounters(s, next, request);
+      saveRequestCounters(s, next);
       saveAccountMoney(s, account);
-      s.stmt.deleteRequestJobs.run(request.id);
+      for (const jobId of s.jobsByRequest.get(request.id) ?? []) s.stmt.deleteJob.run(jobId);
     });
     s.accounts.set(account.id, account);
     s.requests.delete(request.id);
@@ -452,6 +452,8 @@ export function expireRequests(s: SqliteState, now: number, limit: number): Requ
     s.jobsByRequest.delete(request.id);
     expired.push(snapshot(next));
   }
+  // Tombstones of requests that expired long ago go, oldest first, a bounded batch per sweep.
+  s.stmt.purgeExpired.run(now - s.expiredRetentionMs, 10_000);
   return expired;
 }
 

@@ -4,6 +4,9 @@
  */
 import type { Database } from 'better-sqlite3';
 
+// Indexes are kept to what queries need: every extra index is one more page written per job. The driver
+// finds live requests and jobs in memory, so `requests` and `jobs` have only their primary keys (ids are
+// time-ordered UUIDs, so inserts append to the same index page).
 const MIGRATIONS: string[] = [
   // 1: accounts, ledger, requests, jobs, workers, soft state
   `
@@ -70,7 +73,7 @@ const MIGRATIONS: string[] = [
     job_price           INTEGER NOT NULL,
     priority            REAL    NOT NULL,
     sort_key            REAL    NOT NULL,
-    seq                 INTEGER NOT NULL UNIQUE,
+    seq                 INTEGER NOT NULL,
     jobs                INTEGER NOT NULL,
     waiting             INTEGER NOT NULL,
     processing          INTEGER NOT NULL,
@@ -83,7 +86,6 @@ const MIGRATIONS: string[] = [
     reserved            INTEGER NOT NULL,
     meta                TEXT    NOT NULL
   );
-  CREATE INDEX requests_live ON requests (state) WHERE state <> 'expired';
 
   CREATE TABLE jobs (
     id                TEXT    PRIMARY KEY,
@@ -103,7 +105,6 @@ const MIGRATIONS: string[] = [
     reward            INTEGER NOT NULL DEFAULT 0,
     cost              INTEGER NOT NULL DEFAULT 0
   );
-  CREATE INDEX jobs_request ON jobs (request_id);
 
   CREATE TABLE workers (
     id                   TEXT    PRIMARY KEY,

@@ -34,12 +34,12 @@ export interface Statements {
   findRecentReverseTransfer: Statement;
   insertRequest: Statement;
   saveRequestCounters: Statement;
-  saveRequestCountersKeepState: Statement;
   selectRequest: Statement;
   insertJob: Statement;
   saveJob: Statement;
   selectJob: Statement;
-  deleteRequestJobs: Statement;
+  deleteJob: Statement;
+  purgeExpired: Statement;
   insertWorker: Statement;
   saveWorker: Statement;
   saveWorkerProgress: Statement;
@@ -68,6 +68,8 @@ export interface SqliteState {
   /** Last persisted check-in per worker (check-ins are written at most every `checkInWriteIntervalMs`). */
   persistedCheckIn: Map<string, { at: number; profile: string }>;
   checkInWriteIntervalMs: number;
+  /** Tombstones of expired requests are deleted this long after their expiry. */
+  expiredRetentionMs: number;
 }
 
 function prepare(db: Database): Statements {
@@ -113,12 +115,6 @@ function prepare(db: Database): Statements {
       `UPDATE requests SET jobs = ?, waiting = ?, processing = ?, finished = ?, faults = ?, state = ?,
         expires_at = ?, consumed = ?, reserved = ? WHERE id = ?`,
     ),
-    // Naming `state` in an UPDATE makes SQLite rewrite the row's `requests_live` index entry even when the
-    // value is the same: one more page written to the log on every claim.
-    saveRequestCountersKeepState: db.prepare(
-      `UPDATE requests SET jobs = ?, waiting = ?, processing = ?, finished = ?, faults = ?,
-        expires_at = ?, consumed = ?, reserved = ? WHERE id = ?`,
-    ),
     selectRequest: db.prepare('SELECT * FROM requests WHERE id = ?'),
     insertJob: db.prepare(
       `INSERT INTO jobs (id, request_id, kind, worker_id, worker_owner_id, model, seed, batch_index, state,
@@ -130,7 +126,11 @@ function prepare(db: Database): Statements {
       'UPDATE jobs SET state = ?, result = ?, completed_at = ?, reward = ?, cost = ? WHERE id = ?',
     ),
     selectJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
-    deleteRequestJobs: db.prepare('DELETE FROM jobs WHERE request_id = ?'),
+    deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
+    purgeExpired: db.prepare(
+      `DELETE FROM requests WHERE rowid IN
+         (SELECT rowid FROM requests WHERE state = 'expired' AND expires_at <= ? ORDER BY rowid LIMIT ?)`,
+    ),
     insertWorker: db.prepare(
       `INSERT INTO workers (id, name, kind, owner_id, created_at, last_check_in, online_since, uptime_credited_at,
         profile, maintenance, maintenance_message, paused, info, speed_samples, stats, recent_aborts)
@@ -156,7 +156,11 @@ function prepare(db: Database): Statements {
 }
 
 /** Reads every live record into memory and rebuilds the queue index. */
-export function loadState(db: Database, checkInWriteIntervalMs: number): SqliteState {
+export function loadState(
+  db: Database,
+  checkInWriteIntervalMs: number,
+  expiredRetentionMs: number,
+): SqliteState {
   // One transaction function for every operation: `db.transaction(fn)` builds four wrappers per call.
   const transaction = db.transaction((work: () => unknown) => work());
   const s: SqliteState = {
@@ -177,6 +181,7 @@ export function loadState(db: Database, checkInWriteIntervalMs: number): SqliteS
     nextAccountId: 1,
     persistedCheckIn: new Map(),
     checkInWriteIntervalMs,
+    expiredRetentionMs,
   };
 
   for (const row of db.prepare('SELECT * FROM accounts').iterate() as Iterable<AccountRow>) {
@@ -255,22 +260,8 @@ export function saveAccountMoney(s: SqliteState, a: AccountRecord): void {
   );
 }
 
-/** Persists a request's counters and state; `before` is the record as stored until now. */
-export function saveRequestCounters(s: SqliteState, r: RequestRecord, before: RequestRecord): void {
-  if (r.state === before.state) {
-    s.stmt.saveRequestCountersKeepState.run(
-      r.jobs,
-      r.waiting,
-      r.processing,
-      r.finished,
-      r.faults,
-      r.expiresAt,
-      r.consumed,
-      r.reserved,
-      r.id,
-    );
-    return;
-  }
+/** Persists a request's counters and state. */
+export function saveRequestCounters(s: SqliteState, r: RequestRecord): void {
   s.stmt.saveRequestCounters.run(
     r.jobs,
     r.waiting,

@@ -40,7 +40,8 @@ export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
-const shortId = () => newId().slice(0, 8);
+// The random tail of an id: time-ordered ids share their leading characters.
+const shortId = () => newId().slice(-12);
 
 // ---------------------------------------------------------------------------------------------------------
 // accounts
