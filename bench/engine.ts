@@ -34,14 +34,15 @@ const runs: BenchFigures[] = [];
 for (let run = 1; run <= RUNS; run++) {
   process.stderr.write(`run ${run}/${RUNS}: cycles… `);
   const cycles = scenario<BenchFigures['cycles']>('cycles');
-  const cyclesLargeLog = scenario<BenchFigures['cycles']>('cycles', ['--wal-checkpoint-pages=10000']);
+  const cyclesMany = scenario<BenchFigures['cycles']>('cycles', ['--pairs=16']);
+  const cyclesPlain = scenario<BenchFigures['cycles']>('cycles', ['--plain']);
   process.stderr.write('100,000-request queue… ');
   const queue = scenario<BenchFigures['queue']>('queue');
   process.stderr.write('start-up… ');
   const startup = scenario<BenchFigures['startup']>('startup', [queue.database]);
   rmSync(dirname(queue.database), { recursive: true, force: true });
   process.stderr.write('done\n');
-  runs.push({ cycles, cyclesLargeLog, queue, startup });
+  runs.push({ cycles, cyclesMany, cyclesPlain, queue, startup });
 }
 
 const rows: Row[] = renderTable(runs);

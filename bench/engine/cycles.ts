@@ -7,28 +7,28 @@
  * is its own service time and not the wait behind the other pairs. CPU time per cycle is reported too: on a
  * shared machine it is steadier than wall time.
  *
- * With `--wal-checkpoint-pages=N` the store checkpoints every N log pages instead of its default.
- * `BENCH_PAIRS`, `BENCH_WARMUP_MS`, `BENCH_MEASURE_MS` and `BENCH_LATENCY_MS` override the defaults below.
+ * `--plain` turns off the driver's group commit and background checkpoints (every operation commits on its
+ * own and checkpoints run inside calls), to show what they buy; `--pairs=N` sets the number of pairs.
+ * `BENCH_WARMUP_MS`, `BENCH_MEASURE_MS` and `BENCH_LATENCY_MS` override the defaults below.
  *
- *   node --import tsx --conditions=@hordekit/source --expose-gc bench/engine/cycles.ts [--wal-checkpoint-pages=N]
+ *   node --import tsx --conditions=@hordekit/source --expose-gc bench/engine/cycles.ts [--plain] [--pairs=N]
  */
 import { statSync } from 'node:fs';
 import type { SqliteStore } from '@hordekit/core/sqlite';
 import { imagePop, imageRequest, MODELS, openHorde, registerMany, tempDatabase } from './fixtures.js';
 import { distribution, emitResult, nowUs, timeStoreCalls } from './measure.js';
 
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 4);
+const pairsArg = process.argv.find((arg) => arg.startsWith('--pairs='));
+const PAIRS = Number(pairsArg?.split('=')[1] ?? 4);
+const PLAIN = process.argv.includes('--plain');
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2000);
 const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 5000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 2000);
 /** Workers serve a handful of models, as a typical reGen worker does; requests name one of them. */
 const SERVED = MODELS.slice(0, 5);
 
-const checkpointArg = process.argv.find((arg) => arg.startsWith('--wal-checkpoint-pages='));
-const walCheckpointPages = checkpointArg ? Number(checkpointArg.split('=')[1]) : undefined;
-
 const db = tempDatabase('cycles');
-const horde = await openHorde(db.path, walCheckpointPages ? { walCheckpointPages } : {});
+const horde = await openHorde(db.path, PLAIN ? { groupCommit: false, backgroundCheckpoints: false } : {});
 const requesters = await registerMany(horde, 'requester', PAIRS);
 const owners = await registerMany(horde, 'worker-owner', PAIRS);
 
@@ -89,7 +89,7 @@ async function runPairs(pairs: number, ms: number) {
 }
 
 /**
- * Pages each cycle writes to the write-ahead log, and what checkpointing them costs. Automatic checkpoints
+ * (`--plain` only.) Pages each cycle writes to the write-ahead log, and what checkpointing them costs. Automatic checkpoints
  * are paused; each round empties the log, runs one checkpoint interval's worth of cycles, then times the
  * checkpoint that SQLite would have run (PASSIVE, as automatic checkpoints are). Restores the setting.
  */
@@ -131,7 +131,8 @@ const breakdown = await runPairs(1, LATENCY_MS);
 timer.stop();
 const cycleUs = (breakdown.seconds * 1e6) / breakdown.run.cycles;
 const storeUs = timer.times.us / breakdown.run.cycles;
-const log = await logWrites();
+// Log pages are only countable when no background thread checkpoints the log meanwhile.
+const log = PLAIN ? await logWrites() : null;
 const waiting = (await horde.store.queueSummary('image')).requests;
 const totals = await horde.store.ledgerTotals();
 await horde.close();

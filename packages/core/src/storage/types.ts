@@ -7,6 +7,16 @@
  *
  * Amounts are integer centikudos (see `ledger/money.ts`). Times are epoch milliseconds from the engine's
  * clock, passed in so drivers never read the wall clock.
+ *
+ * Contract details every driver keeps (the conformance suite in `testing/` checks them):
+ * - an operation resolves only once its writes are durable; records it returns are snapshots the caller
+ *   cannot change the store through (copies, or frozen);
+ * - unknown accounts are `UserNotFound`, unknown workers `WorkerNotFound`; a taken id, API key hash or
+ *   identity is `BadRequest`;
+ * - `listAccounts` sorts `kudos` richest first and `age` oldest first (ties by id);
+ * - an idempotency key is scoped to its sender;
+ * - the activation tax is stopped at the floor against the balance (not balance − reserved): it is small
+ *   and always charged, while reservations only gate upfront requests.
  */
 import type { Centikudos } from '../ledger/money.js';
 import type {

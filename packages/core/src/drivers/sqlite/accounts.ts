@@ -105,14 +105,16 @@ export function updateAccount(s: SqliteState, id: number, patch: AccountPatch): 
     contact: patch.contact === undefined ? current.contact : patch.contact,
     publicWorkers: patch.publicWorkers ?? current.publicWorkers,
   };
-  s.stmt.saveAccountProfile.run(
-    next.username,
-    next.kind,
-    JSON.stringify(next.roles),
-    next.concurrency,
-    next.contact,
-    next.publicWorkers ? 1 : 0,
-    id,
+  s.atomically(() =>
+    s.stmt.saveAccountProfile.run(
+      next.username,
+      next.kind,
+      JSON.stringify(next.roles),
+      next.concurrency,
+      next.contact,
+      next.publicWorkers ? 1 : 0,
+      id,
+    ),
   );
   s.accounts.set(id, next);
   return snapshot(next);
@@ -122,14 +124,14 @@ export function setApiKeyHash(s: SqliteState, id: number, hash: string | null): 
   requireAccount(s, id);
   if (hash && s.accountIdByKeyHash.has(hash))
     throw new HordeError('BadRequest', 'This API key is already in use.');
-  s.stmt.setApiKeyHash.run(hash, id);
+  s.atomically(() => s.stmt.setApiKeyHash.run(hash, id));
   for (const [key, owner] of s.accountIdByKeyHash) if (owner === id) s.accountIdByKeyHash.delete(key);
   if (hash) s.accountIdByKeyHash.set(hash, id);
 }
 
 export function linkIdentity(s: SqliteState, accountId: number, provider: string, externalId: string): void {
   requireAccount(s, accountId);
-  s.stmt.insertIdentity.run(provider, externalId, accountId);
+  s.atomically(() => s.stmt.insertIdentity.run(provider, externalId, accountId));
   s.identities.set(identityKey(provider, externalId), accountId);
 }
 

@@ -38,6 +38,8 @@ export function startCheckpointer(path: string, everyMs: number): Checkpointer {
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {
+      // Unreferenced, the thread would not keep the process alive while we wait for it to finish.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },

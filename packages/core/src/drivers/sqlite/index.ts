@@ -113,13 +113,17 @@ class SqliteHordeStore implements SqliteStore {
 
   /** The open group commit: writes since `BEGIN`, resolved together once `COMMIT` succeeds. */
   private batch: { done: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | null = null;
+  /** Whether the operation running now has written. */
+  private wrote = false;
 
   constructor(
     private s: SqliteState,
     private readonly reload: () => SqliteState,
     private readonly groupCommit: boolean,
     private readonly checkpointer: Checkpointer | undefined,
-  ) {}
+  ) {
+    this.s.beforeWrite = () => this.beforeWrite();
+  }
 
   get database(): Database.Database {
     return this.s.db;
@@ -141,24 +145,34 @@ class SqliteHordeStore implements SqliteStore {
   }
 
   /**
-   * Runs a synchronous operation that may write. Its statements join the open group commit (each
-   * multi-statement operation in its own savepoint, so a failure undoes only its own writes), and it
-   * resolves once that commit is durable — never before, so nobody acts on writes a crash could undo.
+   * Runs a synchronous operation that may write. Its writes join the open group commit (opened by the
+   * first write of a turn of the event loop; each operation's writes in their own savepoint, so a failure
+   * undoes only them), and it resolves once that commit is durable — never before, so nobody acts on
+   * writes a crash could undo. An operation that wrote nothing resolves at once.
    */
   private write<T>(fn: (s: SqliteState) => T): Promise<T> {
     if (this.closed) return Promise.reject(new HordeError('StorageError', 'The horde store is closed.'));
-    if (!this.groupCommit) return this.run((s) => s.atomically(() => fn(s)));
-    let batch = this.batch;
+    this.wrote = false;
     try {
-      if (!batch) {
-        this.s.db.exec('BEGIN');
-        batch = this.openBatch();
-      }
       const result = fn(this.s);
-      return batch.done.then(() => result);
+      const batch = this.batch;
+      return this.wrote && batch ? batch.done.then(() => result) : Promise.resolve(result);
     } catch (error) {
-      return Promise.reject(storageError(error));
+      const batch = this.batch;
+      // Writes made before the failure were undone by their savepoint; report after the commit anyway,
+      // so errors and results keep their order.
+      return this.wrote && batch
+        ? batch.done.then(() => Promise.reject(storageError(error)))
+        : Promise.reject(storageError(error));
     }
+  }
+
+  /** Hooked into every write (`SqliteState.beforeWrite`): opens the group commit if none is open. */
+  private beforeWrite(): void {
+    this.wrote = true;
+    if (!this.groupCommit || this.batch) return;
+    this.s.db.exec('BEGIN');
+    this.openBatch();
   }
 
   private openBatch() {
@@ -168,6 +182,9 @@ class SqliteHordeStore implements SqliteStore {
       resolve = res;
       reject = rej;
     });
+    // Operations observe `done` through their own chains; this keeps a failed commit from also being
+    // reported as an unhandled rejection of the batch itself.
+    done.catch(() => {});
     const batch = { done, resolve, reject };
     this.batch = batch;
     setImmediate(() => this.commit());
@@ -186,6 +203,7 @@ class SqliteHordeStore implements SqliteStore {
       try {
         if (this.s.db.inTransaction) this.s.db.exec('ROLLBACK');
         this.s = this.reload();
+        this.s.beforeWrite = () => this.beforeWrite();
       } catch {
         // The database is unusable; every later operation fails on its own.
       }
@@ -303,11 +321,12 @@ class SqliteHordeStore implements SqliteStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // No new operation starts from here; the open batch commits now.
+    this.closed = true;
+    flushCheckIns(this.s);
     const pending = this.batch?.done;
     this.commit();
     await pending?.catch(() => undefined);
-    this.closed = true;
-    flushCheckIns(this.s);
     await this.checkpointer?.stop();
     this.s.db.close();
   }

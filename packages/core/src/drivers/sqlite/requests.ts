@@ -453,7 +453,7 @@ export function expireRequests(s: SqliteState, now: number, limit: number): Requ
     expired.push(snapshot(next));
   }
   // Tombstones of requests that expired long ago go, oldest first, a bounded batch per sweep.
-  s.stmt.purgeExpired.run(now - s.expiredRetentionMs, 10_000);
+  s.atomically(() => s.stmt.purgeExpired.run(now - s.expiredRetentionMs, 10_000));
   return expired;
 }
 

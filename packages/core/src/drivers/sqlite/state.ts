@@ -49,8 +49,13 @@ export interface Statements {
 export interface SqliteState {
   db: Database;
   stmt: Statements;
-  /** Runs `work` in one transaction (a savepoint when nested) and returns its result. */
+  /**
+   * Runs `work` in one transaction (a savepoint inside the open group commit) and returns its result.
+   * Every write goes through it, so `beforeWrite` sees each operation that writes.
+   */
   atomically: <T>(work: () => T) => T;
+  /** Called before each write; the store opens its group commit here. */
+  beforeWrite: () => void;
   accounts: Map<number, AccountRecord>;
   accountIdByKeyHash: Map<string, number>;
   identities: Map<string, number>;
@@ -66,7 +71,7 @@ export interface SqliteState {
   nextSeq: number;
   nextAccountId: number;
   /** Last persisted check-in per worker (check-ins are written at most every `checkInWriteIntervalMs`). */
-  persistedCheckIn: Map<string, { at: number; profile: string }>;
+  persistedCheckIn: Map<string, number>;
   checkInWriteIntervalMs: number;
   /** Tombstones of expired requests are deleted this long after their expiry. */
   expiredRetentionMs: number;
@@ -166,7 +171,11 @@ export function loadState(
   const s: SqliteState = {
     db,
     stmt: prepare(db),
-    atomically: <T>(work: () => T) => transaction(work) as T,
+    atomically: <T>(work: () => T) => {
+      s.beforeWrite();
+      return transaction(work) as T;
+    },
+    beforeWrite: () => {},
     accounts: new Map(),
     accountIdByKeyHash: new Map(),
     identities: new Map(),
@@ -220,7 +229,7 @@ export function loadState(
     const worker = workerFromRow(row);
     s.workers.set(worker.id, worker);
     s.workerIdByName.set(worker.name.toLowerCase(), worker.id);
-    s.persistedCheckIn.set(worker.id, { at: worker.lastCheckIn, profile: row.profile });
+    s.persistedCheckIn.set(worker.id, worker.lastCheckIn);
   }
   return s;
 }
@@ -293,12 +302,17 @@ export function saveWorkerProgress(s: SqliteState, w: WorkerRecord): void {
 }
 
 /**
- * What the driver hands out: the live record itself, deep-frozen. The driver never mutates a record it
- * has stored — every change builds a new one — so a frozen record is a stable snapshot that costs no copy,
- * and a caller that tries to change it gets a TypeError instead of silently changing the store.
+ * What the driver hands out: the live record itself, frozen. The driver never mutates a record it has
+ * stored — every change builds a new one — so a frozen record is a stable snapshot that costs no copy,
+ * and a caller that tries to change it gets a TypeError instead of silently changing the store. A
+ * request's `body` is shared read-only without being frozen: freezing the validated bodies cost V8 about
+ * 1.4 KB of heap per request (measured with 100,000 waiting), and the engine only reads them.
  */
 export function snapshot<T extends object>(record: T): T {
-  return deepFreeze(record);
+  if (Object.isFrozen(record)) return record;
+  Object.freeze(record);
+  for (const [key, value] of Object.entries(record)) if (key !== 'body') deepFreeze(value);
+  return record;
 }
 
 function deepFreeze<T>(value: T): T {

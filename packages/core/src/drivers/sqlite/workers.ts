@@ -1,7 +1,14 @@
 /** Worker registry: check-ins (auto-create on first pop), edits, uptime rewards. */
 import { HordeError } from '../../errors.js';
 import type { Centikudos } from '../../ledger/money.js';
-import type { CheckInOp, UptimeOp, WorkerPatch, WorkerQuery, WorkerRecord } from '../../storage/types.js';
+import type {
+  CheckInOp,
+  UptimeOp,
+  WorkerPatch,
+  WorkerProfile,
+  WorkerQuery,
+  WorkerRecord,
+} from '../../storage/types.js';
 import { addToBucket, requireAccount } from './accounts.js';
 import { workerToRow } from './rows.js';
 import { type SqliteState, saveAccountMoney, saveWorkerProgress, snapshot, writeJournal } from './state.js';
@@ -21,7 +28,6 @@ export function getWorkerByName(s: SqliteState, name: string): WorkerRecord | un
 export function checkInWorker(s: SqliteState, op: CheckInOp): WorkerRecord {
   const existingId = s.workerIdByName.get(op.name.toLowerCase());
   const existing = existingId === undefined ? undefined : s.workers.get(String(existingId));
-  const profileJson = JSON.stringify(op.profile);
 
   if (!existing) {
     let owned = 0;
@@ -57,10 +63,10 @@ export function checkInWorker(s: SqliteState, op: CheckInOp): WorkerRecord {
       },
       recentAborts: [],
     };
-    s.stmt.insertWorker.run(workerToRow(worker));
+    s.atomically(() => s.stmt.insertWorker.run(workerToRow(worker)));
     s.workers.set(worker.id, worker);
     s.workerIdByName.set(op.name.toLowerCase(), worker.id);
-    s.persistedCheckIn.set(worker.id, { at: op.now, profile: profileJson });
+    s.persistedCheckIn.set(worker.id, op.now);
     return snapshot(worker);
   }
 
@@ -78,6 +84,7 @@ export function checkInWorker(s: SqliteState, op: CheckInOp): WorkerRecord {
       { details: { worker: existing.id } },
     );
   }
+  const changed = !sameProfile(existing.profile, op.profile);
   // A gap longer than the online window breaks continuous uptime.
   const wasOnline = op.now - existing.lastCheckIn <= op.onlineWindowMs;
   const next: WorkerRecord = {
@@ -87,17 +94,15 @@ export function checkInWorker(s: SqliteState, op: CheckInOp): WorkerRecord {
     // Uptime accrues only while online and serving: a gap, maintenance or a pause restarts its clock.
     uptimeCreditedAt:
       wasOnline && !existing.maintenance && !existing.paused ? existing.uptimeCreditedAt : op.now,
-    profile: op.profile,
+    // An unchanged profile keeps its (already frozen) object: pops repeat the same body every second.
+    profile: changed ? op.profile : existing.profile,
   };
-  const persisted = s.persistedCheckIn.get(existing.id);
+  const persistedAt = s.persistedCheckIn.get(existing.id);
   const due =
-    !persisted ||
-    !wasOnline ||
-    persisted.profile !== profileJson ||
-    op.now - persisted.at >= s.checkInWriteIntervalMs;
+    persistedAt === undefined || !wasOnline || changed || op.now - persistedAt >= s.checkInWriteIntervalMs;
   if (due) {
-    s.stmt.saveWorker.run(workerToRow(next));
-    s.persistedCheckIn.set(existing.id, { at: op.now, profile: profileJson });
+    s.atomically(() => s.stmt.saveWorker.run(workerToRow(next)));
+    s.persistedCheckIn.set(existing.id, op.now);
   }
   s.workers.set(next.id, next);
   return snapshot(next);
@@ -131,8 +136,8 @@ export function updateWorker(s: SqliteState, id: string, patch: WorkerPatch): Wo
     paused: patch.paused ?? current.paused,
     info: patch.info === undefined ? current.info : patch.info,
   };
-  s.stmt.saveWorker.run(workerToRow(next));
-  s.persistedCheckIn.set(id, { at: next.lastCheckIn, profile: JSON.stringify(next.profile) });
+  s.atomically(() => s.stmt.saveWorker.run(workerToRow(next)));
+  s.persistedCheckIn.set(id, next.lastCheckIn);
   if (next.name !== current.name) {
     s.workerIdByName.delete(current.name.toLowerCase());
     s.workerIdByName.set(next.name.toLowerCase(), id);
@@ -144,7 +149,7 @@ export function updateWorker(s: SqliteState, id: string, patch: WorkerPatch): Wo
 export function deleteWorker(s: SqliteState, id: string): boolean {
   const worker = s.workers.get(id);
   if (!worker) return false;
-  s.stmt.deleteWorker.run(id);
+  s.atomically(() => s.stmt.deleteWorker.run(id));
   s.workers.delete(id);
   s.workerIdByName.delete(worker.name.toLowerCase());
   s.persistedCheckIn.delete(id);
@@ -191,10 +196,29 @@ export function creditUptime(s: SqliteState, op: UptimeOp): Centikudos {
 export function flushCheckIns(s: SqliteState): void {
   s.atomically(() => {
     for (const worker of s.workers.values()) {
-      const persisted = s.persistedCheckIn.get(worker.id);
-      if (persisted && persisted.at >= worker.lastCheckIn) continue;
+      const persistedAt = s.persistedCheckIn.get(worker.id);
+      if (persistedAt !== undefined && persistedAt >= worker.lastCheckIn) continue;
       s.stmt.saveWorker.run(workerToRow(worker));
-      s.persistedCheckIn.set(worker.id, { at: worker.lastCheckIn, profile: JSON.stringify(worker.profile) });
+      s.persistedCheckIn.set(worker.id, worker.lastCheckIn);
     }
   });
+}
+
+/** Profiles hold primitives and arrays of primitives: compared field by field, without serialising. */
+function sameProfile(a: WorkerProfile, b: WorkerProfile): boolean {
+  const left = a as unknown as Record<string, unknown>;
+  const right = b as unknown as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  for (const key of keys) {
+    const x = left[key];
+    const y = right[key];
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    } else if (x !== y) {
+      return false;
+    }
+  }
+  return true;
 }
