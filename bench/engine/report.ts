@@ -254,7 +254,7 @@ function explain(runs: BenchFigures[]): string {
 | --- | ---: | ---: |
 ${verbs.join('\n')}
 
-A cycle took ${us(cycle)} µs on average with one pair: ${us(store)} µs inside the store's methods (SQLite
+Without group commit (where a store call's time is its own), a cycle took ${us(cycle)} µs with one pair: ${us(store)} µs inside the store's methods (SQLite
 and the driver) and ${us(engine)} µs in the engine around them. CPU time was ${us(cpu)} µs per cycle with
 four pairs. ${emptyPops} The ledger balanced after every run: ${balanced}.
 
@@ -269,10 +269,12 @@ four pairs. ${emptyPops} The ledger balanced after every run: ${balanced}.
   (validating three bodies with zod, hashing API keys, the wait estimate and \`is_possible\` on every
   enqueue, building the pop payload, events). Group commit lets concurrent callers share a commit (each
   still resolves only after it), so shared pages are written once; a worker thread runs the checkpoints on
-  the other core. Together they take 4 pairs from ${us(plainRate)} to ${us(rate)} cycles/s, and 16 pairs reach
-  ${us(manyRate)}/s as batches grow. What remains is ${us(cpu)} µs of CPU per cycle on the main thread and
-  the checkpoint thread: the target's 200 µs would need fewer rows written per job (the journal and the
-  worker's counters are written on every settle) or a leaner validation path — not an index or a cache.
+  the other core. Together they take 4 pairs from ${us(plainRate)} to ${us(rate)} cycles/s; 16 pairs give
+  ${us(manyRate)}/s — beyond a few concurrent callers the main thread is busy and more callers only queue.
+  What remains is ${us(cpu)} µs of CPU per cycle (main thread and checkpoint thread together): SQLite's
+  statements and commits about half, the engine's validation, hashing, matching and events the rest. The
+  next lever would be fewer rows per settle (the journal rows and the worker's counters are written on
+  every settle), not an index or a cache.
 - **No-match pop: the engine's fixed cost per pop, not the queue.** The store's part — three
   \`findCandidates\` calls: the owner's requests, the partitions holding the worker's models, then
   counting skipped requests per partition — is ${us1(popStore)} µs and grows with the number of partitions
