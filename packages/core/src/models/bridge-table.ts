@@ -38,19 +38,7 @@ export interface ImageBridgeEntry {
 }
 
 /** The eleven `k_*` samplers. */
-const K_SAMPLERS = [
-  'k_lms',
-  'k_heun',
-  'k_euler',
-  'k_euler_a',
-  'k_dpm_2',
-  'k_dpm_2_a',
-  'k_dpm_fast',
-  'k_dpm_adaptive',
-  'k_dpmpp_2s_a',
-  'k_dpmpp_2m',
-  'k_dpmpp_sde',
-] as const;
+const K_SAMPLERS = SAMPLERS.filter((sampler) => sampler.startsWith('k_'));
 
 export const REGEN_BRIDGE = 'AI Horde Worker reGen';
 export const LEGACY_BRIDGE = 'AI Horde Worker';
