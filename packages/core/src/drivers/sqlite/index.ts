@@ -134,7 +134,10 @@ class SqliteHordeStore implements SqliteStore {
     return this.keyv;
   }
 
-  /** Runs a synchronous read, turning SQLite failures into a `StorageError`. */
+  /**
+   * Runs a synchronous read, turning SQLite failures into a `StorageError`. A read may see writes of the
+   * open group commit; their callers are not answered until it commits, so nothing outside depends on them.
+   */
   private run<T>(fn: (s: SqliteState) => T): Promise<T> {
     if (this.closed) return Promise.reject(new HordeError('StorageError', 'The horde store is closed.'));
     try {
