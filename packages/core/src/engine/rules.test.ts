@@ -6,57 +6,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HordeConfigInput } from '../config.js';
-import { createSqliteStore } from '../drivers/sqlite/index.js';
 import { HordeError } from '../errors.js';
 import type { Role } from '../storage/types.js';
-import { FakeClock } from '../testing/fake-clock.js';
-import { createHorde, type Horde } from './horde.js';
+import { createTestHorde, REGEN_AGENT, rcOf, type TestUser } from '../testing/test-horde.js';
+import type { Horde } from './horde.js';
 
-const REGEN = 'AI Horde Worker reGen:13.0.0:https://github.com/Haidra-Org/horde-worker-reGen';
+const REGEN = REGEN_AGENT;
 const ANON = { apiKey: '0000000000' };
-
-type Creds = { apiKey: string };
-interface User {
-  id: number;
-  alias: string;
-  creds: Creds;
-}
-
-async function setup(config: HordeConfigInput = {}) {
-  const clock = new FakeClock();
-  const store = await createSqliteStore({ path: ':memory:' });
-  const horde = await createHorde({
-    store,
-    clock,
-    random: () => 0.5,
-    config: { ...config, accounts: { adminIds: [1], ...config.accounts } },
-  });
-  const registered = await horde.registerAccount({ username: 'admin' });
-  expect(registered.account.id).toBe(1);
-  const admin: Creds = { apiKey: registered.apiKey };
-  async function user(
-    username: string,
-    kudos = 0,
-    roles: Partial<Record<Role, boolean>> = {},
-  ): Promise<User> {
-    const { account, apiKey } = await horde.registerAccount({ username, roles });
-    if (kudos !== 0) await horde.modifyAccount(admin, account.id, { kudos });
-    return { id: account.id, alias: `${username}#${account.id}`, creds: { apiKey } };
-  }
-  return { clock, store, horde, admin, user };
-}
-
-/** The `rc` a call failed with, or `'ok'`. Anything but a `HordeError` is rethrown. */
-async function rcOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof HordeError) return error.rc;
-    throw error;
-  }
-}
+type Creds = TestUser['creds'];
+const setup = createTestHorde;
 
 async function kudosOf(horde: Horde, id: number) {
   const account = (await horde.getAccount(id))!;

@@ -5,3 +5,5 @@
 export { FakeClock } from './fake-clock.js';
 // the storage port's conformance suite
 export { type StoreFactory, type StoreUnderTest, storeConformanceSuite } from './store-conformance.js';
+// an in-memory horde with an administrator, for engine, server and adapter tests
+export { createTestHorde, REGEN_AGENT, rcOf, type TestHorde, type TestUser } from './test-horde.js';
