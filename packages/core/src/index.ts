@@ -8,6 +8,15 @@ export * from './config.js';
 export type { AccountChanges, Credentials, RegisterOptions } from './engine/accounts.js';
 export { AUTO_MAINTENANCE_MESSAGE } from './engine/failures.js';
 export type { GenerateOptions, GenerateResult, GenerateWarning } from './engine/generate.js';
+export {
+  type ImagePeriodStat,
+  type ImageStatsTotals,
+  MODEL_STATES,
+  type ModelState,
+  type ModelStatsByPeriod,
+  type TextPeriodStat,
+  type TextStatsTotals,
+} from './engine/generation-stats.js';
 // the engine
 export { createHorde, Horde, type HordeOptions } from './engine/horde.js';
 export type { PopJob, PopResult } from './engine/pop.js';

@@ -15,11 +15,20 @@ import { createMemoryEventBus, type EventBus, type Unsubscribe } from '../events
 import type { RequestEvent } from '../events/types.js';
 import { createModelReference } from '../models/reference.js';
 import type { ModelReference } from '../models/types.js';
-import type { AccountRecord, HordeStore, WorkerRecord } from '../storage/types.js';
+import type { AccountRecord, HordeStore, RequestKind, WorkerRecord } from '../storage/types.js';
 import * as accounts from './accounts.js';
 import type { EngineContext } from './context.js';
 import { failJobAndPublish, sweep } from './failures.js';
 import { type GenerateOptions, type GenerateResult, generateImage, generateText } from './generate.js';
+import {
+  type ImageStatsTotals,
+  imageTotals,
+  type ModelState,
+  type ModelStatsByPeriod,
+  modelStats,
+  type TextStatsTotals,
+  textTotals,
+} from './generation-stats.js';
 import { createLoadTracker } from './load.js';
 import { type PopResult, popJob } from './pop.js';
 import { createPositionTicker } from './progress.js';
@@ -216,6 +225,18 @@ export class Horde {
   }
   performance() {
     return hordePerformance(this.ctx);
+  }
+  /** Images and pixelsteps generated per window (`/stats/img/totals`). */
+  imageTotals(): Promise<ImageStatsTotals> {
+    return imageTotals(this.ctx);
+  }
+  /** Text jobs and tokens generated per window (`/stats/text/totals`). */
+  textTotals(): Promise<TextStatsTotals> {
+    return textTotals(this.ctx);
+  }
+  /** Completed jobs per model over a day, a month and ever (`/stats/img/models`, `/stats/text/models`). */
+  modelStats(kind: RequestKind, modelState: ModelState = 'known'): Promise<ModelStatsByPeriod> {
+    return modelStats(this.ctx, kind, modelState);
   }
 
   // time ----------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ const JOB_NOT_FOUND =
   'Processing Job with this ID does not exist. It may have expired; drop it and pop again.';
 
 function duplicate(): HordeError {
-  return new HordeError('DuplicateGen', 'This job has already been submitted; drop it and pop again.');
+  return new HordeError('DuplicateGen', 'This job was already submitted; drop it and pop again.');
 }
 
 function aborted(): HordeError {

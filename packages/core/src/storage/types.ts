@@ -544,6 +544,29 @@ export interface WorkerQuery {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Generation statistics
+
+/** Rolling windows ending now (`month` is 30 days), and `total`: everything ever. */
+export const STATS_WINDOWS = ['minute', 'hour', 'day', 'month', 'total'] as const;
+export type StatsWindow = (typeof STATS_WINDOWS)[number];
+
+export interface GenerationCount {
+  /** Completed jobs. */
+  jobs: number;
+  /** Their things: pixelsteps (image) or tokens (text). */
+  things: number;
+}
+
+/** One model's completed jobs in each window. */
+export type ModelGenerationCounts = { model: string } & Record<StatsWindow, GenerationCount>;
+
+export interface GenerationStats {
+  kind: RequestKind;
+  /** One row per model (the job's model) that ever completed a job, sorted by name. */
+  models: ModelGenerationCounts[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The port
 
 export interface HordeStore {
@@ -588,6 +611,14 @@ export interface HordeStore {
   expireRequests(now: number, limit: number): Promise<RequestRecord[]>;
   queuePosition(requestId: string): Promise<QueuePosition | undefined>;
   queueSummary(kind: RequestKind): Promise<QueueSummary>;
+  /**
+   * Jobs completed by `completeJob` (censored ones included; faulted and aborted ones never), counted in
+   * the same operation, per model and window ending at `now`. Windows may be rounded to buckets: a job
+   * completed at `t` counts when `t > now − window`, and may go on counting until `now − window − bucket`,
+   * with buckets of at most a minute for `minute` and `hour` and at most an hour for `day` and `month`.
+   * A read must not scan the jobs: drivers keep counters.
+   */
+  generationStats(kind: RequestKind, now: number): Promise<GenerationStats>;
 
   // workers
   checkInWorker(op: CheckInOp): Promise<WorkerRecord>;

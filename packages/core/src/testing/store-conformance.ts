@@ -15,6 +15,7 @@
  */
 import { describe } from 'vitest';
 import { accountCases } from './store-conformance/accounts.js';
+import { generationStatsCases } from './store-conformance/generation-stats.js';
 import type { StoreFactory } from './store-conformance/harness.js';
 import { useStore } from './store-conformance/harness.js';
 import { integrityCases } from './store-conformance/integrity.js';
@@ -42,6 +43,7 @@ export function storeConformanceSuite(name: string, factory: StoreFactory): void
     lifecycleCases(h);
     queueCases(h);
     workerCases(h);
+    generationStatsCases(h);
     integrityCases(h);
     persistenceCases(h);
   });

@@ -21,6 +21,7 @@ import type {
 } from '../../storage/types.js';
 import * as accounts from './accounts.js';
 import { type Checkpointer, startCheckpointer } from './checkpointer.js';
+import { readGenerationStats } from './generation-stats.js';
 import { SqliteKeyvStore } from './keyv.js';
 import * as requests from './requests.js';
 import { type JournalRow, journalFromRow } from './rows.js';
@@ -308,6 +309,7 @@ class SqliteHordeStore implements SqliteStore {
       return s.queue.position(requestId) ?? { position: 0, thingsAhead: 0, jobsAhead: 0 };
     });
   queueSummary = (kind: RequestKind) => this.run((s): QueueSummary => s.queue.summary(kind));
+  generationStats = (kind: RequestKind, now: number) => this.run((s) => readGenerationStats(s, kind, now));
 
   // workers
   checkInWorker = (op: Parameters<HordeStore['checkInWorker']>[0]) =>

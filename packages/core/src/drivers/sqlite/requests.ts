@@ -13,6 +13,7 @@ import type {
   WorkerRecord,
 } from '../../storage/types.js';
 import { addToBucket, debitWithFloor, requireAccount } from './accounts.js';
+import { applyStatsChange, planStatsChange, writeStatsChange } from './generation-stats.js';
 import { type JobRow, jobFromRow, jobToRow, type RequestRow, requestFromRow, requestToRow } from './rows.js';
 import {
   addJob,
@@ -296,6 +297,7 @@ export function completeJob(s: SqliteState, op: CompleteOp): CompleteResult {
     };
   }
 
+  const stats = planStatsChange(s, doneJob, op.now);
   s.atomically(() => {
     s.stmt.saveJob.run('done', JSON.stringify(op.result), op.now, doneJob.reward, doneJob.cost, job.id);
     saveRequestCounters(s, nextRequest);
@@ -330,7 +332,9 @@ export function completeJob(s: SqliteState, op: CompleteOp): CompleteResult {
         ref: job.id,
       },
     ]);
+    writeStatsChange(s, stats);
   });
+  applyStatsChange(s, stats);
   for (const account of accounts.values()) s.accounts.set(account.id, account);
   if (nextWorker) s.workers.set(nextWorker.id, nextWorker);
   s.requests.set(nextRequest.id, nextRequest);
@@ -452,8 +456,14 @@ export function expireRequests(s: SqliteState, now: number, limit: number): Requ
     s.jobsByRequest.delete(request.id);
     expired.push(snapshot(next));
   }
-  // Tombstones of requests that expired long ago go, oldest first, a bounded batch per sweep.
-  s.atomically(() => s.stmt.purgeExpired.run(now - s.expiredRetentionMs, 10_000));
+  // Tombstones of requests that expired long ago go, oldest first, a bounded batch per sweep; so do
+  // statistics buckets due for folding, should no settle have folded them.
+  const stats = planStatsChange(s, null, now);
+  s.atomically(() => {
+    s.stmt.purgeExpired.run(now - s.expiredRetentionMs, 10_000);
+    writeStatsChange(s, stats);
+  });
+  applyStatsChange(s, stats);
   return expired;
 }
 

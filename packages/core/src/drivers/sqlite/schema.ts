@@ -132,6 +132,19 @@ const MIGRATIONS: string[] = [
     expires  INTEGER
   ) WITHOUT ROWID;
   `,
+  // 2: generation statistics (see generation-stats.ts). `span` is the bucket length in milliseconds: a
+  // minute, an hour, or 0 for the archive row of each model (everything older, `start` 0).
+  `
+  CREATE TABLE generation_stats (
+    kind    TEXT    NOT NULL,
+    span    INTEGER NOT NULL,
+    start   INTEGER NOT NULL,
+    model   TEXT    NOT NULL,
+    jobs    INTEGER NOT NULL,
+    things  REAL    NOT NULL,
+    PRIMARY KEY (kind, span, start, model)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

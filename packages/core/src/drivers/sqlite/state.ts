@@ -11,6 +11,7 @@ import type {
   RequestRecord,
   WorkerRecord,
 } from '../../storage/types.js';
+import { type GenerationStatsState, loadGenerationStats } from './generation-stats.js';
 import {
   type AccountRow,
   accountFromRow,
@@ -44,6 +45,8 @@ export interface Statements {
   saveWorker: Statement;
   saveWorkerProgress: Statement;
   deleteWorker: Statement;
+  addGenerationStats: Statement;
+  deleteGenerationStats: Statement;
 }
 
 export interface SqliteState {
@@ -75,6 +78,8 @@ export interface SqliteState {
   checkInWriteIntervalMs: number;
   /** Tombstones of expired requests are deleted this long after their expiry. */
   expiredRetentionMs: number;
+  /** Completed jobs per model and time bucket (see `generation-stats.ts`). */
+  stats: GenerationStatsState;
 }
 
 function prepare(db: Database): Statements {
@@ -157,6 +162,13 @@ function prepare(db: Database): Statements {
         stats = ?, recent_aborts = ? WHERE id = ?`,
     ),
     deleteWorker: db.prepare('DELETE FROM workers WHERE id = ?'),
+    addGenerationStats: db.prepare(
+      `INSERT INTO generation_stats (kind, span, start, model, jobs, things) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET jobs = jobs + excluded.jobs, things = things + excluded.things`,
+    ),
+    deleteGenerationStats: db.prepare(
+      'DELETE FROM generation_stats WHERE kind = ? AND span = ? AND start = ?',
+    ),
   };
 }
 
@@ -191,6 +203,7 @@ export function loadState(
     persistedCheckIn: new Map(),
     checkInWriteIntervalMs,
     expiredRetentionMs,
+    stats: loadGenerationStats(db),
   };
 
   for (const row of db.prepare('SELECT * FROM accounts').iterate() as Iterable<AccountRow>) {

@@ -258,6 +258,8 @@ export const RESULT: GenerationResult = {
 
 export interface CompleteOptions {
   workerId?: string;
+  /** @default RESULT */
+  result?: GenerationResult;
   cost?: Centikudos;
   requesterFloor?: Centikudos;
   reward?: Centikudos;
@@ -277,7 +279,7 @@ export function complete(
   return store.completeJob({
     jobId: job.id,
     workerId: options.workerId ?? job.workerId,
-    result: RESULT,
+    result: options.result ?? RESULT,
     cost: options.cost ?? 0,
     requesterFloor: options.requesterFloor ?? 0,
     reward: options.reward ?? 0,
