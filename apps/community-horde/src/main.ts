@@ -1,28 +1,114 @@
 /**
- * `npm start`: the community horde on its embedded default (SQLite under HORDEKIT_DATA_DIR). Until the
- * HTTP server lands it runs the built-in demo — requests served by a placeholder worker — and exits.
+ * `npm start`: the community horde on its embedded default — the AI Horde API v2 on
+ * HORDEKIT_HOST:HORDEKIT_PORT (127.0.0.1:7001), SQLite and images under HORDEKIT_DATA_DIR (./data).
+ * The first start creates the administrator (account 1) and shows its key once. SIGINT/SIGTERM drain
+ * in-flight requests and close the database cleanly; a second signal exits at once.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createHorde } from '@hordekit/core';
+import { serve } from '@hono/node-server';
+import { createHorde, type Horde } from '@hordekit/core';
 import { createSqliteStore } from '@hordekit/core/sqlite';
+import { createFilesystemBlobStore, createServer } from '@hordekit/horde-server';
 import { pino } from 'pino';
-import { runDemo } from './demo.js';
 import { readEnv } from './env.js';
+import { adminKeyPath, loadSecrets, writeAdminKey } from './secrets.js';
+
+const ADMIN_ID = 1;
+const DRAIN_MS = 5000;
+
+async function ensureAdmin(horde: Horde, dataDir: string, say: (line: string) => void): Promise<void> {
+  if (await horde.getAccount(ADMIN_ID)) {
+    say(`admin:    account #${ADMIN_ID}; its key was shown on the first start (${adminKeyPath(dataDir)})`);
+    return;
+  }
+  const { account, apiKey } = await horde.registerAccount({
+    username: 'admin',
+    kind: 'verified',
+    roles: { moderator: true, trusted: true },
+  });
+  if (account.id !== ADMIN_ID) throw new Error(`expected the administrator to be account ${ADMIN_ID}`);
+  const path = writeAdminKey(dataDir, `admin#${account.id}`, apiKey);
+  say(`admin:    admin#${account.id}, API key ${apiKey}`);
+  say(`          (shown once; also saved to ${path}, readable only by you)`);
+}
 
 async function main(): Promise<void> {
   const env = readEnv();
+  const say = (line: string) => process.stdout.write(`${line}\n`);
   const dataDir = resolve(env.HORDEKIT_DATA_DIR);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const databasePath = join(dataDir, 'horde.db');
+  const secrets = loadSecrets(dataDir, existsSync(databasePath));
   const logger = pino({ level: env.HORDEKIT_LOG_LEVEL }, pino.destination(2));
-  const store = await createSqliteStore({ path: join(dataDir, 'horde.db') });
-  const horde = await createHorde({ store, logger });
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  const store = await createSqliteStore({ path: databasePath });
+  const horde = await createHorde({
+    store,
+    logger,
+    apiKeyPepper: secrets.apiKeyPepper,
+    config: { accounts: { adminIds: [ADMIN_ID] } },
+  });
+  const blobs = await createFilesystemBlobStore({ dir: join(dataDir, 'images') });
+  const server = createServer({
+    horde,
+    blobs,
+    logger,
+    name: env.HORDEKIT_NAME,
+    signingSecret: secrets.signingSecret,
+    publicUrl: env.HORDEKIT_PUBLIC_URL,
+    trustProxy: env.HORDEKIT_TRUST_PROXY,
+    testApiKeys: env.HORDE_TEST_APIKEYS,
+    rateLimits: env.HORDEKIT_RATE_LIMITS && !env.HORDE_TEST_RATELIMIT_DISABLED ? {} : false,
+  });
+
   say(`hordekit community horde — data in ${dataDir}`);
-  try {
-    await runDemo(horde, env.HORDEKIT_DEMO_JOBS, say);
-  } finally {
+  await ensureAdmin(horde, dataDir, say);
+  horde.start();
+  server.start();
+
+  const http = serve({ fetch: server.app.fetch, port: env.HORDEKIT_PORT, hostname: env.HORDEKIT_HOST }) as Server;
+  await new Promise<void>((resolveListen, rejectListen) => {
+    http.once('listening', resolveListen);
+    http.once('error', rejectListen);
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = env.HORDEKIT_HOST.includes(':') ? `[${env.HORDEKIT_HOST}]` : env.HORDEKIT_HOST;
+  const origin = env.HORDEKIT_PUBLIC_URL ?? `http://${host}:${port}`;
+  say(`API:      ${origin}/api/v2`);
+  say(`docs:     ${origin}/api/`);
+  say(`register: ${origin}/register`);
+  if (env.HORDE_TEST_APIKEYS) say('test users: POST /api/v2/dev/test-user is on (loopback only)');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      say(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    say(`${signal}: finishing requests in flight, then closing the database`);
+    const closed = new Promise<void>((resolveClose) => http.close(() => resolveClose()));
+    http.closeIdleConnections();
+    // Long-lived streams (SSE) would hold the server open: cut them after a grace period.
+    const force = setTimeout(() => http.closeAllConnections(), DRAIN_MS);
+    await closed;
+    clearTimeout(force);
+    await server.close();
     await horde.close();
+    say('stopped cleanly');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      stop(signal).catch((error: unknown) => {
+        process.stderr.write(
+          `hordekit: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+        process.exit(1);
+      });
+    });
   }
 }
 

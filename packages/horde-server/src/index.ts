@@ -1,2 +1,24 @@
-// @hordekit/horde-server: the AI Horde v2 HTTP API lands with issue 3. It will reuse these schemas.
-export { ImageGenerateSchema, TextGenerateSchema } from '@hordekit/core';
+// @hordekit/horde-server — the AI Horde API v2 over a hordekit engine, on Hono.
+
+// image storage
+export { createFilesystemBlobStore, type FilesystemBlobStoreOptions } from './blobs/filesystem.js';
+export type { BlobStore } from './blobs/types.js';
+// the OpenAPI document
+export { buildOpenApiDocument } from './docs/openapi.js';
+// policies and push
+export {
+  RATE_LIMIT_POLICIES,
+  type RateLimitOptions,
+  type RateLimitPolicy,
+  type RateLimitWindow,
+} from './middleware/rate-limit.js';
+export type { WebhookOptions } from './push/webhooks.js';
+// the server
+export {
+  createServer,
+  type HordeServer,
+  type HordeServerOptions,
+  type ResolvedServerOptions,
+  type RouteDeps,
+} from './server.js';
+export { SERVER_VERSION } from './version.js';
