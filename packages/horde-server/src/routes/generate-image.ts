@@ -10,6 +10,7 @@ import { readJson } from '../http/body.js';
 import type { ServerEnv } from '../http/env.js';
 import { HttpError } from '../http/errors.js';
 import { reply } from '../http/respond.js';
+import { checkSourceImages } from '../http/source-images.js';
 import { decodeBase64Image, resultKey } from '../images.js';
 import type { RouteDeps } from '../server.js';
 import { limit, looksLikeId, originOf, requestMeta, requireRequestOfKind } from './shared.js';
@@ -63,7 +64,9 @@ export function imageRoutes(deps: RouteDeps) {
 
   app.post('/generate/async', limit(deps, 'generate'), async (c) => {
     const credentials = requireKey(c);
-    const result = await horde.generateImage(credentials, await body(c), requestMeta(c));
+    const input = await body(c);
+    checkSourceImages(input);
+    const result = await horde.generateImage(credentials, input, requestMeta(c));
     if (result.id === null) return reply(c, { kudos: result.kudos });
     const answer: Record<string, unknown> = { id: result.id, kudos: result.kudos };
     if (result.message) answer.message = result.message;
