@@ -50,6 +50,7 @@ export const RETURN_CODES = [
   'NotModerator',
   'NotOwner',
   'NotPrivileged',
+  'NotAllowedAwards',
   'AnonForbidden',
   'AnonForbiddenWorker',
   'DeletedUser',

@@ -100,7 +100,7 @@ export async function awardKudos(
 ): Promise<{ awarded: number }> {
   const actor = await authenticate(ctx, credentials);
   if (!ctx.config.accounts.adminIds.includes(actor.id) && !actor.roles.moderator) {
-    throw new HordeError('NotPrivileged', 'Only administrators and moderators may award kudos.');
+    throw new HordeError('NotAllowedAwards', 'Only administrators and moderators may award kudos.');
   }
   const kudos = parseTransferAmount(amount);
   const recipient = typeof to === 'string' ? await findByAlias(ctx, to) : undefined;

@@ -295,7 +295,7 @@ export type TransferInput = z.input<typeof TransferSchema>;
 
 /** Account changes (`PUT /users/{id}`, engine names); who may make each is decided by the engine. */
 export const AccountChangesSchema = z.object({
-  kudos: z.number().finite().optional(),
+  kudos: z.number().min(-1_000_000_000).max(1_000_000_000).optional(),
   moderator: z.boolean().optional(),
   concurrency: z.number().int().min(0).max(500).optional(),
   trusted: z.boolean().optional(),

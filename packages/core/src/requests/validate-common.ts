@@ -239,6 +239,12 @@ export function checkCommonRequestRules(body: CommonRequestFields, ctx: Validati
  * A kudos transfer amount: a positive integer. (`POST /kudos/transfer` applies its default of 100 in the
  * schema; by the time an amount reaches the engine it must be explicit.)
  */
+/**
+ * The largest kudos amount one transfer, award or admin change may move: far beyond any real balance, and
+ * small enough that every ledger total stays an exact integer of centikudos.
+ */
+export const MAX_KUDOS_AMOUNT = 1_000_000_000;
+
 export function parseTransferAmount(amount: unknown): number {
   if (typeof amount !== 'number' || !Number.isFinite(amount)) {
     throw new HordeError('InvalidKudosTransferAmount', 'The kudos amount must be a whole number above 0.');
@@ -252,6 +258,13 @@ export function parseTransferAmount(amount: unknown): number {
     throw new HordeError('InvalidKudosTransferAmount', 'The kudos amount must be a whole number above 0.', {
       details: { amount },
     });
+  }
+  if (amount > MAX_KUDOS_AMOUNT) {
+    throw new HordeError(
+      'InvalidKudosTransferAmount',
+      `The kudos amount must be at most ${MAX_KUDOS_AMOUNT.toLocaleString('en')}.`,
+      { details: { amount } },
+    );
   }
   return amount;
 }

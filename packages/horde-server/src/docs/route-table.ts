@@ -346,7 +346,7 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: 'The account of the API key',
     auth: 'required',
     replies: [json(200, UserDetailsSchema, 'The account.')],
-    errors: { 404: 'UserNotFound' },
+    errors: { 401: 'InvalidAPIKey', 404: 'UserNotFound' },
   },
   {
     method: 'get',
@@ -494,7 +494,7 @@ export const ROUTES: readonly RouteDoc[] = [
     errors: {
       400: 'InvalidAwardUsername KudosAwardToAnon InvalidKudosTransferAmount NegativeKudosTransfer',
       401: 'InvalidAPIKey',
-      403: 'NotPrivileged',
+      403: 'NotAllowedAwards',
     },
   },
   // status

@@ -55,7 +55,14 @@ export function userRoutes(deps: RouteDeps) {
   const app = new Hono<ServerEnv>();
 
   app.get('/find_user', limit(deps, 'users'), async (c) => {
-    const credentials = requireKey(c);
+    const apiKey = optionalKey(c);
+    if (apiKey === undefined) {
+      throw new HttpError(
+        'InvalidAPIKey',
+        'find_user looks up the account of the key in the `apikey` header: send one.',
+      );
+    }
+    const credentials = { apiKey };
     let account: AccountRecord;
     try {
       account = await horde.authenticate(credentials);
