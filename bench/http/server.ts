@@ -1,0 +1,148 @@
+/**
+ * One server for `bench/http.ts`, in its own process so that the load generator (autocannon, in the
+ * parent) and the server each have a core. Forked with an IPC channel:
+ *
+ *   bare      a bare Hono app with one JSON POST endpoint, `/echo`
+ *   horde     the AI Horde server (`createServer`, rate limits off) on file SQLite in a temp directory
+ *   prefilled the same with `BENCH_PREFILL` (default 30,000) waiting image requests
+ *   idle      the same with 100,000 waiting requests for a model the bench's idle workers do not serve
+ *
+ * It answers `ready` with its port and the API keys of its accounts, and on `stop` reports the queue, the
+ * ledger check and its memory, closes and exits.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { createHorde, type Horde } from '@hordekit/core';
+import { createSqliteStore } from '@hordekit/core/sqlite';
+import { createFilesystemBlobStore, createServer, type HordeServer } from '@hordekit/horde-server';
+import { Hono } from 'hono';
+import {
+  IDLE_OWNERS,
+  IDLE_REQUEST_MODEL,
+  imageRequest,
+  type ServerMarked,
+  type ServerReady,
+  type ServerReport,
+} from './protocol.js';
+
+const scenario = process.argv[2] as 'bare' | 'horde' | 'prefilled' | 'idle';
+const PREFILL = Number(process.env.BENCH_PREFILL ?? 30_000);
+const IDLE_QUEUE = Number(process.env.BENCH_IDLE_QUEUE ?? 100_000);
+
+function send(message: ServerReady | ServerMarked | ServerReport): Promise<void> {
+  return new Promise((resolve, reject) =>
+    process.send!(message, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+/** Enqueues `count` requests through the engine, a few at a time so that group commit can batch them. */
+async function fill(horde: Horde, apiKey: string, count: number, model: string): Promise<number> {
+  const started = performance.now();
+  const BATCH = 64;
+  for (let i = 0; i < count; i += BATCH) {
+    const batch = [];
+    for (let j = i; j < Math.min(count, i + BATCH); j++) {
+      batch.push(horde.generateImage({ apiKey }, imageRequest(`queued #${j}`, model)));
+    }
+    await Promise.all(batch);
+  }
+  return (performance.now() - started) / 1000;
+}
+
+interface Started {
+  http: ReturnType<typeof serve>;
+  horde?: Horde;
+  keys: ServerReady['keys'];
+  fillSeconds: number;
+  close(): Promise<void>;
+}
+
+async function startBare(): Promise<Started> {
+  const app = new Hono();
+  app.post('/echo', async (c) => c.json({ ok: true, n: (await c.req.json()).n }));
+  const http = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => http.once('listening', resolve));
+  return { http, keys: { requester: '', owners: [] }, fillSeconds: 0, close: async () => {} };
+}
+
+async function startHorde(): Promise<Started> {
+  const dir = mkdtempSync(join(tmpdir(), 'hordekit-bench-http-'));
+  const store = await createSqliteStore({ path: join(dir, 'horde.db') });
+  // Requesters may keep any number of jobs waiting: the queue is bounded by the workload, not by a limit.
+  const horde = await createHorde({
+    store,
+    config: {
+      accounts: { adminIds: [1], defaultConcurrency: 1_000_000 },
+      // 1,000 idle workers on 10 accounts: 100 each, over the default 20 for a trusted owner.
+      workers: { maxWorkersTrusted: 1000 },
+    },
+  });
+  horde.start();
+  const blobs = await createFilesystemBlobStore({ dir: join(dir, 'images') });
+  const server: HordeServer = createServer({ horde, blobs, rateLimits: false });
+  server.start();
+  const admin = await horde.registerAccount({ username: 'admin', roles: { moderator: true, trusted: true } });
+  const requester = await horde.registerAccount({ username: 'requester' });
+  await horde.modifyAccount({ accountId: admin.account.id }, requester.account.id, { kudos: 1_000_000 });
+  const owners: string[] = [];
+  for (let i = 0; i < IDLE_OWNERS; i++) {
+    owners.push((await horde.registerAccount({ username: `owner${i}`, roles: { trusted: true } })).apiKey);
+  }
+  let fillSeconds = 0;
+  if (scenario === 'prefilled')
+    fillSeconds = await fill(horde, requester.apiKey, PREFILL, 'stable_diffusion');
+  if (scenario === 'idle') fillSeconds = await fill(horde, requester.apiKey, IDLE_QUEUE, IDLE_REQUEST_MODEL);
+  const http = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => http.once('listening', resolve));
+  return {
+    http,
+    horde,
+    keys: { requester: requester.apiKey, owners },
+    fillSeconds,
+    async close() {
+      await server.close();
+      await horde.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const started = scenario === 'bare' ? await startBare() : await startHorde();
+const port = (started.http.address() as AddressInfo).port;
+await send({ type: 'ready', port, keys: started.keys, fillSeconds: started.fillSeconds });
+
+let cpuBaseline = process.cpuUsage();
+process.on('message', async (message: { type: string }) => {
+  if (message.type === 'mark') {
+    cpuBaseline = process.cpuUsage();
+    await send({ type: 'marked' });
+    return;
+  }
+  if (message.type !== 'stop') return;
+  const cpu = process.cpuUsage(cpuBaseline);
+  let report: ServerReport = {
+    type: 'report',
+    queued: 0,
+    ledgerBalances: true,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
+  const { horde } = started;
+  if (horde) {
+    const totals = await horde.store.ledgerTotals();
+    report = {
+      ...report,
+      queued: (await horde.performance()).queued_requests,
+      ledgerBalances: totals.balances + totals.escrow === totals.minted - totals.burnt,
+    };
+  }
+  started.http.close();
+  (started.http as Server).closeAllConnections();
+  await started.close();
+  await send(report);
+  process.exit(0);
+});
