@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createHorde, type Horde } from '@hordekit/core';
 import { createSqliteStore } from '@hordekit/core/sqlite';
-import { createFilesystemBlobStore, createServer, type HordeServer } from '@hordekit/horde-server';
+import { createServer, createSqliteBlobStore, type HordeServer } from '@hordekit/horde-server';
 import { Hono } from 'hono';
 import {
   IDLE_OWNERS,
@@ -82,7 +82,8 @@ async function startHorde(): Promise<Started> {
     },
   });
   horde.start();
-  const blobs = await createFilesystemBlobStore({ dir: join(dir, 'images') });
+  // The image store `npm start` uses.
+  const blobs = await createSqliteBlobStore({ path: join(dir, 'images.db') });
   const server: HordeServer = createServer({ horde, blobs, rateLimits: false });
   server.start();
   const admin = await horde.registerAccount({ username: 'admin', roles: { moderator: true, trusted: true } });
@@ -106,6 +107,7 @@ async function startHorde(): Promise<Started> {
     async close() {
       await server.close();
       await horde.close();
+      await blobs.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

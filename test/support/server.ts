@@ -117,6 +117,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await server.close();
       await horde.close();
+      await blobs.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

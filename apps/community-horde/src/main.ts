@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createHorde, type Horde } from '@hordekit/core';
 import { createSqliteStore } from '@hordekit/core/sqlite';
-import { createFilesystemBlobStore, createServer } from '@hordekit/horde-server';
+import { createServer, createSqliteBlobStore } from '@hordekit/horde-server';
 import { pino } from 'pino';
 import { readEnv } from './env.js';
 import { adminKeyPath, loadSecrets, writeAdminKey } from './secrets.js';
@@ -42,7 +42,9 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const databasePath = join(dataDir, 'horde.db');
   const secrets = loadSecrets(dataDir, existsSync(databasePath));
-  const logger = pino({ level: env.HORDEKIT_LOG_LEVEL }, pino.destination(2));
+  // Asynchronous writes: a log line per request must not cost a write(2) each; flushed when stopping.
+  const logDestination = pino.destination({ dest: 2, sync: false });
+  const logger = pino({ level: env.HORDEKIT_LOG_LEVEL }, logDestination);
 
   const store = await createSqliteStore({ path: databasePath });
   const horde = await createHorde({
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
     apiKeyPepper: secrets.apiKeyPepper,
     config: { accounts: { adminIds: [ADMIN_ID] } },
   });
-  const blobs = await createFilesystemBlobStore({ dir: join(dataDir, 'images') });
+  const blobs = await createSqliteBlobStore({ path: join(dataDir, 'images.db') });
   const server = createServer({
     horde,
     blobs,
@@ -69,7 +71,11 @@ async function main(): Promise<void> {
   horde.start();
   server.start();
 
-  const http = serve({ fetch: server.app.fetch, port: env.HORDEKIT_PORT, hostname: env.HORDEKIT_HOST }) as Server;
+  const http = serve({
+    fetch: server.app.fetch,
+    port: env.HORDEKIT_PORT,
+    hostname: env.HORDEKIT_HOST,
+  }) as Server;
   await new Promise<void>((resolveListen, rejectListen) => {
     http.once('listening', resolveListen);
     http.once('error', rejectListen);
@@ -98,6 +104,8 @@ async function main(): Promise<void> {
     clearTimeout(force);
     await server.close();
     await horde.close();
+    await blobs.close();
+    logDestination.flushSync();
     say('stopped cleanly');
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

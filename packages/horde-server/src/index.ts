@@ -2,6 +2,7 @@
 
 // image storage
 export { createFilesystemBlobStore, type FilesystemBlobStoreOptions } from './blobs/filesystem.js';
+export { createSqliteBlobStore, type SqliteBlobStoreOptions } from './blobs/sqlite.js';
 export type { BlobStore } from './blobs/types.js';
 // the OpenAPI document
 export { buildOpenApiDocument } from './docs/openapi.js';

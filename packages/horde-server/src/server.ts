@@ -14,7 +14,7 @@ import { Hono } from 'hono';
 import { type Logger, pino } from 'pino';
 import type { BlobStore } from './blobs/types.js';
 import type { ServerEnv } from './http/env.js';
-import { onError, onNotFound } from './http/errors.js';
+import { createErrorHandler, onNotFound } from './http/errors.js';
 import { createImageUrls, type ImageUrls } from './images.js';
 import { commonHeaders } from './middleware/common.js';
 import { createMetrics, type Metrics } from './middleware/metrics.js';
@@ -122,7 +122,7 @@ export function createServer(options: HordeServerOptions): HordeServer {
   const deps: RouteDeps = { horde, blobs, images, limits, metrics, options: resolved, logger };
 
   const app = new Hono<ServerEnv>();
-  app.onError(onError);
+  app.onError(createErrorHandler(logger));
   app.notFound(onNotFound);
   app.use('*', requestContext(resolved, logger, metrics));
   app.use('*', commonHeaders(resolved.node ?? `${hostname()}`, SERVER_VERSION));

@@ -1,6 +1,7 @@
 /**
- * The image store port: generated images and source images, by key. The embedded default is a folder;
- * several server nodes need a store they all reach (issue 6). Keys are `[A-Za-z0-9._-]` only.
+ * The image store port: generated images and source images, by key. Implementations side by side:
+ * `sqlite.ts` (the embedded default: one database file beside the horde's) and `filesystem.ts` (one file
+ * per image). Several server nodes need a store they all reach. Keys are `[A-Za-z0-9._-]` only.
  */
 export interface BlobStore {
   put(key: string, data: Uint8Array): Promise<void>;
@@ -10,6 +11,8 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Keys of blobs written before `before` (ms since the epoch), at most `limit`. */
   listOlderThan(before: number, limit: number): Promise<string[]>;
+  /** Releases what the store holds open (a database connection). */
+  close(): Promise<void>;
 }
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ServerEnv } from '../http/env.js';
-import { onError, onNotFound } from '../http/errors.js';
+import { createErrorHandler, onNotFound } from '../http/errors.js';
 import { docsRoutes } from '../routes/docs.js';
 import type { RouteDeps } from '../server.js';
 import { ROUTES } from './route-table.js';
@@ -12,7 +13,7 @@ function createApp(name = 'Test Horde') {
   // The docs routes read nothing but the options.
   const deps = { options: { name, publicUrl: undefined } } as unknown as RouteDeps;
   const app = new Hono<ServerEnv>();
-  app.onError(onError);
+  app.onError(createErrorHandler(pino({ level: 'silent' })));
   app.notFound(onNotFound);
   app.route('/', docsRoutes(deps));
   return app;

@@ -7,6 +7,7 @@
 import { HordeError, type ValidationErrors } from '@hordekit/core';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { Logger } from 'pino';
 import type { ServerEnv } from './env.js';
 import { statusOf } from './status.js';
 
@@ -35,7 +36,12 @@ export function errorBody(rc: string, message: string, errors?: ValidationErrors
   return errors ? { message, rc, errors } : { message, rc };
 }
 
-export function onError(error: Error, c: Context<ServerEnv>): Response {
+/** The app's error handler: known errors become their wire body, anything else a logged 500. */
+export function createErrorHandler(logger: Logger) {
+  return (error: Error, c: Context<ServerEnv>): Response => answerError(error, c, logger);
+}
+
+function answerError(error: Error, c: Context<ServerEnv>, logger: Logger): Response {
   if (error instanceof HordeError) {
     return c.json(errorBody(error.rc, error.message, error.errors), statusOf(error.rc));
   }
@@ -49,7 +55,7 @@ export function onError(error: Error, c: Context<ServerEnv>): Response {
     const rc = status === 413 ? 'PayloadTooLarge' : status === 404 ? 'NotFound' : 'BadRequest';
     return c.json(errorBody(rc, error.message || 'The request could not be processed.'), status);
   }
-  c.var.logger?.error({ err: error }, 'unhandled error');
+  logger.error({ err: error, req: c.var.requestId, path: c.req.path.slice(0, 200) }, 'unhandled error');
   return c.json({ message: 'Internal Server Error', rc: 'InternalServerError' }, 500);
 }
 

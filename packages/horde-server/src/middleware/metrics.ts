@@ -77,10 +77,18 @@ export function createMetrics(horde: Horde): Metrics {
     else if (event.type === 'uptime') kudos.inc({ kind: 'uptime' }, event.reward);
   });
 
+  // prom-client resolves a label set on every call; a child per (method, route, status) skips that.
+  const children = new Map<string, ReturnType<typeof latency.labels>>();
   return {
     registry,
     observeRequest(method, route, status, seconds) {
-      latency.observe({ method, route, status: String(status) }, seconds);
+      const key = `${method} ${route} ${status}`;
+      let child = children.get(key);
+      if (!child) {
+        child = latency.labels({ method, route, status: String(status) });
+        children.set(key, child);
+      }
+      child.observe(seconds);
     },
     countPop(kind, gotJob) {
       pops.inc({ kind, result: gotJob ? 'job' : 'empty' });

@@ -9,6 +9,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ServerEnv } from '../http/env.js';
 import { HttpError } from '../http/errors.js';
+import { clientIp } from './request-context.js';
 
 export type RateLimitKey = 'ip' | 'ip+path' | 'key+path';
 
@@ -77,7 +78,7 @@ export function createRateLimits(options: RateLimitOptions): RateLimits {
     return found;
   }
   function keyOf(c: Context<ServerEnv>, window: RateLimitWindow): string | undefined {
-    const ip = c.var.clientIp;
+    const ip = clientIp(c);
     if (window.key === 'ip') return ip;
     const path = `${c.req.method}@${c.req.path.slice(0, 300)}`;
     if (window.key === 'ip+path') return `${ip}@${path}`;
@@ -90,7 +91,7 @@ export function createRateLimits(options: RateLimitOptions): RateLimits {
     limit(policy) {
       const windows: RateLimitWindow[] = options.policies?.[policy] ?? RATE_LIMIT_POLICIES[policy];
       return async (c, next) => {
-        if (exempt.has(c.var.clientIp) || c.req.method === 'OPTIONS') return next();
+        if (c.req.method === 'OPTIONS' || (exempt.size > 0 && exempt.has(clientIp(c)))) return next();
         let tightest: { window: RateLimitWindow; points: number; result: RateLimiterRes } | undefined;
         for (const [index, window] of windows.entries()) {
           const key = keyOf(c, window);

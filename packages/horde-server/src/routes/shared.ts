@@ -4,6 +4,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { ServerEnv } from '../http/env.js';
 import { HttpError } from '../http/errors.js';
 import { noLimit, type RateLimitPolicy } from '../middleware/rate-limit.js';
+import { clientIp } from '../middleware/request-context.js';
 import type { RouteDeps } from '../server.js';
 
 /** The origin URLs are minted for: the configured public URL, else where this request came in. */
@@ -17,7 +18,7 @@ export function limit(deps: RouteDeps, policy: RateLimitPolicy): MiddlewareHandl
 
 /** What the engine keeps with a request: who sent it, from where. */
 export function requestMeta(c: Context<ServerEnv>): GenerateOptions {
-  return { meta: { clientAgent: c.var.clientAgent, ip: c.var.clientIp, origin: originOf(c) } };
+  return { meta: { clientAgent: c.var.clientAgent, ip: clientIp(c), origin: originOf(c) } };
 }
 
 /** Request and job ids are UUIDs; anything else cannot name one (answered 404 like an unknown id). */

@@ -29,6 +29,10 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs PASSIVE checkpoints of the WAL database at `path` every `everyMs` on a worker thread (the horde store
+ * uses it; so can any other WAL database of the same process, such as the image store).
+ */
 export function startCheckpointer(path: string, everyMs: number): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(SOURCE, { eval: true, workerData: { driver, path, everyMs } });

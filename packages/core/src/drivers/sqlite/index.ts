@@ -30,6 +30,7 @@ import { identityKey, loadState, type SqliteState, snapshot } from './state.js';
 import * as workers from './workers.js';
 import { flushCheckIns } from './workers.js';
 
+export { type Checkpointer, startCheckpointer } from './checkpointer.js';
 export { SqliteKeyvStore } from './keyv.js';
 
 export interface SqliteStoreOptions {

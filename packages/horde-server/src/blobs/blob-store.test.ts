@@ -1,0 +1,64 @@
+/** Both image stores pass the same cases: the port's contract. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createFilesystemBlobStore } from './filesystem.js';
+import { createSqliteBlobStore } from './sqlite.js';
+import type { BlobStore } from './types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hordekit-blobs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const stores: [string, () => Promise<BlobStore>][] = [
+  ['filesystem', () => createFilesystemBlobStore({ dir: mkdtempSync(join(dir, 'fs-')) })],
+  ['sqlite file', () => createSqliteBlobStore({ path: join(mkdtempSync(join(dir, 'db-')), 'images.db') })],
+  ['sqlite :memory:', () => createSqliteBlobStore({ path: ':memory:' })],
+];
+
+describe.each(stores)('%s blob store', (_name, open) => {
+  it('stores, replaces, reads and deletes by key', async () => {
+    const store = await open();
+    const key = '0190b2c4-1111-7aaa-8bbb-123456789abc.webp';
+    expect(await store.has(key)).toBe(false);
+    expect(await store.get(key)).toBeUndefined();
+    await store.put(key, Buffer.from('first'));
+    await store.put(key, Buffer.from('second image'));
+    expect(await store.has(key)).toBe(true);
+    expect(Buffer.from((await store.get(key))!).toString()).toBe('second image');
+    await store.delete(key);
+    await store.delete(key); // deleting twice is fine
+    expect(await store.has(key)).toBe(false);
+    await store.close();
+  });
+
+  it('lists what was written before an instant, up to a limit', async () => {
+    const store = await open();
+    for (let i = 0; i < 5; i++) await store.put(`image-${i}.webp`, Buffer.alloc(10, i));
+    expect(await store.listOlderThan(Date.now() - 60_000, 10)).toEqual([]);
+    const later = Date.now() + 1000;
+    expect((await store.listOlderThan(later, 10)).sort()).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `image-${i}.webp`),
+    );
+    expect(await store.listOlderThan(later, 2)).toHaveLength(2);
+    await store.close();
+  });
+
+  it('refuses keys that could escape the store', async () => {
+    const store = await open();
+    for (const key of ['../secrets.json', '.hidden', 'a/b', '', 'x'.repeat(200)]) {
+      await expect(store.put(key, Buffer.from('x'))).rejects.toThrow(/invalid blob key/);
+    }
+    await store.close();
+  });
+});
+
+it('the SQLite store keeps images across a reopen', async () => {
+  const path = join(mkdtempSync(join(dir, 'reopen-')), 'images.db');
+  const first = await createSqliteBlobStore({ path });
+  await first.put('kept.webp', Buffer.from('still here'));
+  await first.close();
+  const second = await createSqliteBlobStore({ path });
+  expect(Buffer.from((await second.get('kept.webp'))!).toString()).toBe('still here');
+  await second.close();
+});
