@@ -14,6 +14,8 @@ export interface SqliteBlobStoreOptions {
   path: string;
   /** Checkpoint on a worker thread. @default true for files */
   backgroundCheckpoints?: boolean;
+  /** When an image was written, for `listOlderThan` (tests pass their fake clock). @default Date.now */
+  now?: () => number;
 }
 
 export async function createSqliteBlobStore(options: SqliteBlobStoreOptions): Promise<BlobStore> {
@@ -46,11 +48,12 @@ export async function createSqliteBlobStore(options: SqliteBlobStoreOptions): Pr
   const checkKey = (key: string) => {
     if (!isValidBlobKey(key)) throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
   };
+  const now = options.now ?? Date.now;
   let closed = false;
   return {
     async put(key, data) {
       checkKey(key);
-      put.run(key, Date.now(), data);
+      put.run(key, now(), data);
     },
     async get(key) {
       checkKey(key);
