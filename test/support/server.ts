@@ -53,6 +53,7 @@ export interface CallResult {
   status: number;
   headers: Headers;
   /** Parsed JSON, or the raw text when the body is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies of many routes, checked field by field
   body: any;
 }
 

@@ -18,6 +18,7 @@ interface Setup {
   t: TestHorde;
   blobs: BlobStore;
   server: HordeServer;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies of many routes, checked field by field
   call(method: string, path: string, apikey?: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
@@ -150,6 +151,7 @@ describe('image sweep', () => {
 
 describe('webhooks', () => {
   async function receiver(failFirst: number) {
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies of many routes, checked field by field
     const bodies: any[] = [];
     let calls = 0;
     const http: Server = createHttpServer((request: IncomingMessage, response) => {
