@@ -6,21 +6,23 @@
  *   (b) a mixed workload — requesters posting image requests and polling `check`, workers popping,
  *       uploading and submitting — and (d) the pop latency within it;
  *   (c) the pop → upload → submit cycle rate with a queue filled beforehand;
- *   (e) 1,000 idle workers polling pop against 100,000 waiting requests they cannot serve.
+ *   (e) 1,000 idle workers polling pop against 100,000 waiting requests they cannot serve;
+ *   (f) `check` polled on one waiting request: the HTTP layer around an engine call of a few µs.
  *
  * Prints a table and rewrites the "HTTP server" section of `docs/benchmarks.md`.
  *
  *   npm run bench:http
  *   BENCH_SECONDS=3 npm run bench:http      # quicker, noisier
  *   BENCH_CPU_PROF=/tmp/prof npm run bench:http   # and a CPU profile of each server process
+ *   BENCH_MEASURED_PROF=/tmp/prof npm run bench:http   # a profile of each measured run only
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine } from './engine/report.js';
-import { bareEcho, idlePolls, mixed, popSubmitCycles } from './http/load.js';
-import type { ServerMarked, ServerReady, ServerReport } from './http/protocol.js';
+import { bareEcho, checkPolls, idlePolls, mixed, popSubmitCycles } from './http/load.js';
+import { imageRequest, type ServerMarked, type ServerReady, type ServerReport } from './http/protocol.js';
 import { type HttpFigures, percentile, rows, writeSection } from './http/report.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +30,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = Math.min(2, SECONDS);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 24);
 const REQUESTER_CONNECTIONS = Math.round(CONNECTIONS * 0.4);
-const PREFILL = Number(process.env.BENCH_PREFILL ?? 30_000);
+const PREFILL = Number(process.env.BENCH_PREFILL ?? 80_000);
 const IDLE_WORKERS = 1000;
 const IDLE_QUEUE = Number(process.env.BENCH_IDLE_QUEUE ?? 100_000);
 
@@ -122,6 +124,19 @@ const idleRun = await withServer('idle', async ({ port, keys }, mark) => {
   return idlePolls(options, keys.owners, { seconds: SECONDS });
 });
 
+progress('(f) check polls… ');
+const checkRun = await withServer('horde', async ({ port, keys }, mark) => {
+  const accepted = await fetch(`http://127.0.0.1:${port}/api/v2/generate/async`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', apikey: keys.requester },
+    body: JSON.stringify(imageRequest('polled', 'stable_diffusion')),
+  });
+  const { id } = (await accepted.json()) as { id: string };
+  await checkPolls(run(port, WARMUP_SECONDS), id);
+  await mark();
+  return checkPolls(run(port), id);
+});
+
 progress('(a) bare Hono again… ');
 const bareAfter = await bare();
 progress('done\n');
@@ -139,6 +154,7 @@ const figures: HttpFigures = {
     fillSeconds: cycleRun.ready.fillSeconds,
   },
   popUnderMixed: { p50: percentile(pops, 50), p99: percentile(pops, 99), count: pops.length },
+  check: { ...checkRun.result, server: checkRun.report },
   idle: {
     ...idleRun.result,
     workers: IDLE_WORKERS,

@@ -83,6 +83,18 @@ export async function bareEcho(run: RunOptions): Promise<Rate> {
   return rateOf(result);
 }
 
+/** (f) Requesters polling `GET /generate/check/{id}` of one waiting request: the HTTP layer around a cheap verb. */
+export async function checkPolls(run: RunOptions, requestId: string): Promise<Rate> {
+  const result = await fire({
+    url: `http://127.0.0.1:${run.port}${API}/generate/check/${requestId}`,
+    connections: run.connections,
+    duration: run.seconds,
+    method: 'GET',
+    headers: { 'client-agent': CLIENT_AGENT },
+  });
+  return rateOf(result);
+}
+
 /** One worker connection's loop: pop, upload the image, submit it. */
 function workerSequence(name: string, apikey: string): autocannon.Request[] {
   return [

@@ -29,6 +29,8 @@ export interface ServerReport {
   rssMb: number;
   /** CPU time of the whole server process (every thread) since the last `mark`, ms. */
   cpuMs: number;
+  /** The kernel's share of `cpuMs` (system time: socket writes, SQLite's file writes). */
+  systemMs: number;
 }
 
 /** Sent after `mark`: the CPU baseline of the measurement is taken. */

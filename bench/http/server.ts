@@ -4,14 +4,15 @@
  *
  *   bare      a bare Hono app with one JSON POST endpoint, `/echo`
  *   horde     the AI Horde server (`createServer`, rate limits off) on file SQLite in a temp directory
- *   prefilled the same with `BENCH_PREFILL` (default 30,000) waiting image requests
+ *   prefilled the same with `BENCH_PREFILL` (default 80,000: more than a run serves, so pops never run dry) waiting image requests
  *   idle      the same with 100,000 waiting requests for a model the bench's idle workers do not serve
  *
  * It answers `ready` with its port and the API keys of its accounts, and on `stop` reports the queue, the
  * ledger check and its memory, closes and exits.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ import {
 } from './protocol.js';
 
 const scenario = process.argv[2] as 'bare' | 'horde' | 'prefilled' | 'idle';
-const PREFILL = Number(process.env.BENCH_PREFILL ?? 30_000);
+const PREFILL = Number(process.env.BENCH_PREFILL ?? 80_000);
 const IDLE_QUEUE = Number(process.env.BENCH_IDLE_QUEUE ?? 100_000);
 
 function send(message: ServerReady | ServerMarked | ServerReport): Promise<void> {
@@ -117,21 +118,40 @@ const started = scenario === 'bare' ? await startBare() : await startHorde();
 const port = (started.http.address() as AddressInfo).port;
 await send({ type: 'ready', port, keys: started.keys, fillSeconds: started.fillSeconds });
 
+// BENCH_MEASURED_PROF=<dir>: a CPU profile of the measured run only (from the mark to the stop).
+const profileDir = process.env.BENCH_MEASURED_PROF;
+const inspector = profileDir ? new Session() : undefined;
+const post = (method: string, params?: object) =>
+  new Promise<any>((resolve, reject) =>
+    inspector!.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+  );
+
 let cpuBaseline = process.cpuUsage();
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'mark') {
     cpuBaseline = process.cpuUsage();
+    if (inspector) {
+      inspector.connect();
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    }
     await send({ type: 'marked' });
     return;
   }
   if (message.type !== 'stop') return;
   const cpu = process.cpuUsage(cpuBaseline);
+  if (inspector && profileDir) {
+    const { profile } = await post('Profiler.stop');
+    mkdirSync(profileDir, { recursive: true });
+    writeFileSync(join(profileDir, `${scenario}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  }
   let report: ServerReport = {
     type: 'report',
     queued: 0,
     ledgerBalances: true,
     rssMb: process.memoryUsage().rss / 2 ** 20,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    systemMs: cpu.system / 1000,
   };
   const { horde } = started;
   if (horde) {

@@ -117,6 +117,9 @@ export interface WorkerIdentity {
   apikey: string;
 }
 
+/** Jobs a worker asks for per pop. */
+export const POP_AMOUNT = 2;
+
 /** One pop → upload each job → submit each job, logging each acknowledged step. */
 export async function workOnce(api: string, worker: WorkerIdentity, log: LoadLog): Promise<number> {
   const popped = await call(api, 'POST', '/generate/pop', {
@@ -125,7 +128,7 @@ export async function workOnce(api: string, worker: WorkerIdentity, log: LoadLog
       name: worker.name,
       models: ['stable_diffusion'],
       bridge_agent: REGEN_AGENT,
-      amount: 2,
+      amount: POP_AMOUNT,
       nsfw: false,
       max_pixels: 512 * 512,
     },

@@ -44,6 +44,15 @@ describe.each(stores)('%s blob store', (_name, open) => {
     await store.close();
   });
 
+  it('stores many images written at once (one commit for the SQLite store)', async () => {
+    const store = await open();
+    const keys = Array.from({ length: 50 }, (_, i) => `batch-${i}.webp`);
+    await Promise.all(keys.map((key, i) => store.put(key, Buffer.from(`image ${i}`))));
+    const read = await Promise.all(keys.map((key) => store.get(key)));
+    expect(read.map((bytes) => Buffer.from(bytes!).toString())).toEqual(keys.map((_, i) => `image ${i}`));
+    await store.close();
+  });
+
   it('refuses keys that could escape the store', async () => {
     const store = await open();
     for (const key of ['../secrets.json', '.hidden', 'a/b', '', 'x'.repeat(200)]) {

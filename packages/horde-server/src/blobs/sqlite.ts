@@ -3,7 +3,8 @@
  * SQLite driver of the repo), beside the horde's. An image write is one small transaction appended to
  * the WAL — tens of microseconds where a new file costs hundreds on a journalling file system — and the
  * checkpoints that copy the WAL into the database file run on a worker thread, as the horde store's do.
- * `synchronous=NORMAL`: a stored image survives a crash of the process.
+ * Images stored in the same turn of the event loop share one commit. `synchronous=NORMAL`: a stored image
+ * survives a crash of the process.
  */
 import { startCheckpointer } from '@hordekit/core/sqlite';
 import Database from 'better-sqlite3';
@@ -49,11 +50,30 @@ export async function createSqliteBlobStore(options: SqliteBlobStoreOptions): Pr
     if (!isValidBlobKey(key)) throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
   };
   const now = options.now ?? Date.now;
+  // Group commit: images stored in the same turn of the event loop share one transaction (one WAL
+  // append), and each `put` resolves after that commit.
+  let pending: { key: string; data: Uint8Array; done: () => void; failed: (error: unknown) => void }[] = [];
+  const writeAll = db.transaction((batch: typeof pending) => {
+    for (const item of batch) put.run(item.key, now(), item.data);
+  });
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    try {
+      writeAll(batch);
+      for (const item of batch) item.done();
+    } catch (error) {
+      for (const item of batch) item.failed(error);
+    }
+  };
   let closed = false;
   return {
     async put(key, data) {
       checkKey(key);
-      put.run(key, now(), data);
+      return new Promise<void>((done, failed) => {
+        if (pending.length === 0) setImmediate(flush);
+        pending.push({ key, data, done, failed });
+      });
     },
     async get(key) {
       checkKey(key);
@@ -73,6 +93,7 @@ export async function createSqliteBlobStore(options: SqliteBlobStoreOptions): Pr
     async close() {
       if (closed) return;
       closed = true;
+      if (pending.length) flush();
       await checkpointer?.stop();
       db.close();
     },
