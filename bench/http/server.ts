@@ -122,8 +122,10 @@ await send({ type: 'ready', port, keys: started.keys, fillSeconds: started.fillS
 const profileDir = process.env.BENCH_MEASURED_PROF;
 const inspector = profileDir ? new Session() : undefined;
 const post = (method: string, params?: object) =>
-  new Promise<any>((resolve, reject) =>
-    inspector!.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+  new Promise<{ profile?: unknown }>((resolve, reject) =>
+    inspector!.post(method, params, (error, result) =>
+      error ? reject(error) : resolve(result as { profile?: unknown }),
+    ),
   );
 
 let cpuBaseline = process.cpuUsage();
