@@ -29,8 +29,10 @@ async function wireWorker(horde: Horde, view: WorkerView, moderator: boolean) {
     out.suspicious = 0;
   }
   const owner = await horde.getAccount(owner_id);
-  if (owner && (owner.publicWorkers || moderator)) out.owner = `${owner.username}#${owner.id}`;
-  if (owner && (owner.publicWorkers || moderator)) out.messages = [];
+  if (owner && (owner.publicWorkers || moderator)) {
+    out.owner = `${owner.username}#${owner.id}`;
+    out.messages = []; // worker messages are not a hordekit feature; the field keeps clients parsing
+  }
   return out;
 }
 
