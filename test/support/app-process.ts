@@ -34,7 +34,11 @@ export function buildApp(): void {
   );
 }
 
-export async function startApp(dataDir: string, timeoutMs = 20_000): Promise<AppProcess> {
+export async function startApp(
+  dataDir: string,
+  timeoutMs = 20_000,
+  env: Record<string, string> = {},
+): Promise<AppProcess> {
   const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
@@ -48,6 +52,7 @@ export async function startApp(dataDir: string, timeoutMs = 20_000): Promise<App
       HORDEKIT_RATE_LIMITS: '0',
       HORDEKIT_DEMO_WORKER: '0',
       HORDEKIT_LOG_LEVEL: 'warn',
+      ...env,
     },
   });
   let output = '';

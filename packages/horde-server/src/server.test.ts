@@ -248,3 +248,31 @@ describe('rate limits', () => {
     expect((await post('0000000000')).status).toBe(429);
   });
 });
+
+describe('metrics', () => {
+  it('counts what happened: queue depth by model, workers online, pops, settlements, kudos, latencies', async () => {
+    const s = await setup();
+    await deliverOne(s);
+    const waiting = await s.t.user('waiting requester', 100);
+    for (let i = 0; i < 2; i++) {
+      await s.call('POST', '/api/v2/generate/async', waiting.creds.apiKey, {
+        prompt: 'still waiting',
+        models: ['stable_diffusion'],
+        nsfw: false,
+        params: { width: 512, height: 512, steps: 10 },
+      });
+    }
+    const text = await (await s.server.app.request('http://horde.test/metrics')).text();
+    const value = (pattern: RegExp) => Number(text.match(pattern)?.[1] ?? Number.NaN);
+    expect(value(/^hordekit_queue_jobs\{kind="image",model="stable_diffusion"\} (\d+)/m)).toBe(2);
+    expect(value(/^hordekit_workers_online\{kind="image"\} (\d+)/m)).toBe(1);
+    expect(value(/^hordekit_pops_total\{kind="image",result="job"\} (\d+)/m)).toBe(1);
+    expect(value(/^hordekit_submits_total\{outcome="completed"\} (\d+)/m)).toBe(1);
+    expect(value(/^hordekit_kudos_moved_total\{kind="reward"\} ([\d.]+)/m)).toBeGreaterThan(0);
+    expect(
+      value(
+        /^hordekit_http_request_duration_seconds_count\{method="POST",route="\/api\/v2\/generate\/async",status="202"\} (\d+)/m,
+      ),
+    ).toBe(3);
+  });
+});
