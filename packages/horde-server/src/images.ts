@@ -110,13 +110,24 @@ export function createImageUrls(options: ImageUrlsOptions) {
       return fields;
     },
 
-    /** What a requester sees as `img`: a signed URL (`r2: true`) or base64; `"N/A"` when nothing was uploaded. */
+    /**
+     * What a requester sees as `img`: a signed URL (`r2: true`) or base64. Results submitted as base64
+     * straight to the engine (an in-process worker) are moved into the store the first time a URL is asked
+     * for; `"N/A"` when the worker never uploaded anything.
+     */
     async imageFor(origin: string, jobId: string, generation: string, r2: boolean): Promise<string> {
       const key = resultKey(jobId);
-      if (generation !== 'R2' && decodeBase64Image(generation) && !r2) return generation;
-      if (r2) return (await blobs.has(key)) ? signed(origin, 'images', 'GET', key) : 'N/A';
+      const inline = generation !== 'R2' ? generation : undefined;
+      if (r2) {
+        if (await blobs.has(key)) return signed(origin, 'images', 'GET', key);
+        const bytes = inline === undefined ? undefined : decodeBase64Image(inline);
+        if (!bytes) return 'N/A';
+        await blobs.put(key, bytes);
+        return signed(origin, 'images', 'GET', key);
+      }
       const bytes = await blobs.get(key);
-      return bytes ? Buffer.from(bytes).toString('base64') : 'N/A';
+      if (bytes) return Buffer.from(bytes).toString('base64');
+      return inline ?? 'N/A';
     },
 
     /** Deletes images older than 30 minutes whose request has expired or is gone. */

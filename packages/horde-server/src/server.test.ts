@@ -276,3 +276,33 @@ describe('metrics', () => {
     ).toBe(3);
   });
 });
+
+describe('results submitted to the engine directly', () => {
+  it('are served as URLs and as base64 like uploaded ones', async () => {
+    const s = await setup();
+    const requester = await s.t.user('embedded requester', 100);
+    const owner = await s.t.user('embedded owner', 0, { trusted: true });
+    const ids: Record<string, string> = {};
+    for (const r2 of [true, false]) {
+      const { id } = await s.t.horde.generateImage(requester.creds, {
+        prompt: `in-process worker, r2 ${r2}`,
+        models: ['stable_diffusion'],
+        nsfw: false,
+        r2,
+      });
+      ids[String(r2)] = id!;
+      const { job } = await s.t.horde.popImage(owner.creds, {
+        name: 'in-process worker',
+        models: ['stable_diffusion'],
+      });
+      await s.t.horde.submitImage(owner.creds, { id: job!.id, generation: WEBP.toString('base64'), seed: 3 });
+    }
+    const viaUrl = await s.call('GET', `/api/v2/generate/status/${ids.true}`);
+    const url = viaUrl.body.generations[0].img as string;
+    expect(url).toMatch(/^http:\/\/horde\.test\/api\/v2\/images\//);
+    const image = await s.server.app.request(url);
+    expect(Buffer.from(await image.arrayBuffer()).equals(WEBP)).toBe(true);
+    const inline = await s.call('GET', `/api/v2/generate/status/${ids.false}`);
+    expect(inline.body.generations[0].img).toBe(WEBP.toString('base64'));
+  });
+});
