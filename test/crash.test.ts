@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHorde, type RequestState } from '@hordekit/core';
-import { createSqliteStore, type SqliteStore } from '@hordekit/core/sqlite';
+import { createSqliteStore } from '@hordekit/core/sqlite';
 import { FakeClock } from '@hordekit/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCrashLog } from './support/crash-log.js';
+import { expectConsistentLedger } from './support/ledger-check.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKLOAD = 'test/support/crash-workload.ts';
@@ -70,26 +71,6 @@ async function kill(child: ChildProcess): Promise<void> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function checkLedger(store: SqliteStore) {
-  const totals = await store.ledgerTotals();
-  expect(totals.balances + totals.escrow, 'balances + escrow = minted − burnt').toBe(
-    totals.minted - totals.burnt,
-  );
-  const replayed = new Map<number, { balance: number; escrow: number }>();
-  for (const entry of await store.readJournal()) {
-    const sums = replayed.get(entry.accountId) ?? { balance: 0, escrow: 0 };
-    sums.balance += entry.balanceDelta;
-    sums.escrow += entry.escrowDelta;
-    replayed.set(entry.accountId, sums);
-  }
-  for (const account of await store.listAccounts({ offset: 0, limit: 1000, sort: 'age' })) {
-    expect({ id: account.id, balance: account.balance, escrow: account.escrow }, 'journal replay').toEqual({
-      id: account.id,
-      ...(replayed.get(account.id) ?? { balance: 0, escrow: 0 }),
-    });
-  }
-}
-
 describe('crash safety (SIGKILL and restart on the same SQLite file)', () => {
   it('keeps every acknowledged operation and a consistent ledger and queue', async () => {
     const database = join(directory, 'horde.db');
@@ -136,7 +117,7 @@ describe('crash safety (SIGKILL and restart on the same SQLite file)', () => {
       for (const id of log.granted) expect((await store.getAccount(id))?.details.admin).toBeGreaterThan(0);
 
       // The ledger balances and replays.
-      await checkLedger(store);
+      await expectConsistentLedger(store);
 
       // The queue agrees with its jobs and with the accounts: every request in the file counts, logged or not
       // (a kill can land between a commit and its log line).
@@ -198,7 +179,7 @@ describe('crash safety (SIGKILL and restart on the same SQLite file)', () => {
       for (const account of await store.listAccounts({ offset: 0, limit: 1000, sort: 'age' })) {
         expect([account.id, account.activeJobs, account.reserved]).toEqual([account.id, 0, 0]);
       }
-      await checkLedger(store);
+      await expectConsistentLedger(store);
     } finally {
       await store.close();
     }

@@ -1,7 +1,8 @@
 /** Turns the scenario results into the table `bench/engine.ts` prints and the section of `docs/benchmarks.md`. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import Database from 'better-sqlite3';
+import { replaceSection } from '../benchmarks-doc.js';
 import type { Distribution, Memory } from './measure.js';
 
 interface Pop {
@@ -320,17 +321,5 @@ figures within one run rather than across runs.
 
 ${table}
 ${explain(runs)}`;
-  const current = existsSync(path)
-    ? readFileSync(path, 'utf8')
-    : '# Benchmarks\n\nPerformance figures, each recorded by the script named in its section.\n';
-  const start = current.indexOf('## Engine (issue 2)');
-  let next: string;
-  if (start === -1) {
-    next = `${current.trimEnd()}\n\n${section}`;
-  } else {
-    const end = current.indexOf('\n## ', start + 1);
-    next = `${current.slice(0, start)}${section}${end === -1 ? '' : `\n${current.slice(end + 1)}`}`;
-  }
-  writeFileSync(path, `${next.trimEnd()}\n`);
-  return path;
+  return replaceSection(path, '## Engine (issue 2)', section);
 }

@@ -1,5 +1,5 @@
 /** The figures of `bench/http.ts`, as a printed table and as a section of `docs/benchmarks.md`. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { replaceSection } from '../benchmarks-doc.js';
 import type { MachineInfo } from '../engine/report.js';
 import type { MixedFigures, Rate, WorkerFigures } from './load.js';
 import { IDLE_OWNERS, type ServerReport } from './protocol.js';
@@ -221,18 +221,5 @@ ${limits(figures)}
 
 /** Rewrites this benchmark's section of `docs/benchmarks.md`, leaving the rest of the file alone. */
 export function writeSection(path: string, figures: HttpFigures, info: MachineInfo): string {
-  const current = existsSync(path)
-    ? readFileSync(path, 'utf8')
-    : '# Benchmarks\n\nPerformance figures, each recorded by the script named in its section.\n';
-  const text = section(figures, info);
-  const start = current.indexOf(HEADING);
-  let next: string;
-  if (start === -1) {
-    next = `${current.trimEnd()}\n\n${text}`;
-  } else {
-    const end = current.indexOf('\n## ', start + 1);
-    next = `${current.slice(0, start)}${text}${end === -1 ? '' : `\n${current.slice(end + 1)}`}`;
-  }
-  writeFileSync(path, `${next.trimEnd()}\n`);
-  return path;
+  return replaceSection(path, HEADING, section(figures, info));
 }

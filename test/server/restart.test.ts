@@ -10,9 +10,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSqliteStore, type SqliteStore } from '@hordekit/core/sqlite';
+import { createSqliteStore } from '@hordekit/core/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppProcess, buildApp, startApp, stopApp } from '../support/app-process.js';
+import { expectConsistentLedger } from '../support/ledger-check.js';
 import {
   call,
   emptyLog,
@@ -52,29 +53,6 @@ async function testUser(
   });
   expect(created.status, JSON.stringify(created.body)).toBeLessThan(300);
   return { id: String(created.body.user_id), apikey: created.body.api_key };
-}
-
-async function checkLedger(store: SqliteStore) {
-  const totals = await store.ledgerTotals();
-  expect(Object.values(totals).every(Number.isSafeInteger), `ledger totals ${JSON.stringify(totals)}`).toBe(
-    true,
-  );
-  expect(totals.balances + totals.escrow, 'balances + escrow = minted − burnt').toBe(
-    totals.minted - totals.burnt,
-  );
-  const replayed = new Map<number, { balance: number; escrow: number }>();
-  for (const entry of await store.readJournal()) {
-    const sums = replayed.get(entry.accountId) ?? { balance: 0, escrow: 0 };
-    sums.balance += entry.balanceDelta;
-    sums.escrow += entry.escrowDelta;
-    replayed.set(entry.accountId, sums);
-  }
-  for (const account of await store.listAccounts({ offset: 0, limit: 1000, sort: 'age' })) {
-    expect({ id: account.id, balance: account.balance, escrow: account.escrow }, 'journal replay').toEqual({
-      id: account.id,
-      ...(replayed.get(account.id) ?? { balance: 0, escrow: 0 }),
-    });
-  }
 }
 
 /** Jobs of each accepted request popped before the kill and never acknowledged as submitted. */
@@ -203,7 +181,7 @@ describe('SIGKILL under load, restart on the same data directory', () => {
         expect((await store.getJob(jobId))?.state, `submitted job ${jobId}`).toBe('done');
       }
       for (const id of log.accepted.keys()) expect(await store.getRequest(id), `request ${id}`).toBeDefined();
-      await checkLedger(store);
+      await expectConsistentLedger(store);
     } finally {
       await store.close();
     }

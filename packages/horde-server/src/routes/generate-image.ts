@@ -13,7 +13,7 @@ import { reply } from '../http/respond.js';
 import { checkSourceImages } from '../http/source-images.js';
 import { decodeBase64Image, resultKey } from '../images.js';
 import type { RouteDeps } from '../server.js';
-import { limit, looksLikeId, originOf, requestMeta, requireRequestOfKind } from './shared.js';
+import { asyncAnswer, limit, looksLikeId, originOf, requestMeta, requireRequestOfKind } from './shared.js';
 
 /** Pop answer when nothing matched (spec §1.1): `id: null`, `ids: []`, the skip counts, other keys null. */
 export function emptyPop(skipped: Record<string, number>) {
@@ -67,11 +67,7 @@ export function imageRoutes(deps: RouteDeps) {
     const input = await body(c);
     checkSourceImages(input);
     const result = await horde.generateImage(credentials, input, requestMeta(c));
-    if (result.id === null) return reply(c, { kudos: result.kudos });
-    const answer: Record<string, unknown> = { id: result.id, kudos: result.kudos };
-    if (result.message) answer.message = result.message;
-    if (result.warnings.length) answer.warnings = result.warnings;
-    return reply(c, answer, 202);
+    return asyncAnswer(c, result);
   });
 
   app.get('/generate/check/:id', limit(deps, 'check'), async (c) => {

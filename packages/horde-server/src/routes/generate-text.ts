@@ -6,7 +6,7 @@ import { readJson } from '../http/body.js';
 import type { ServerEnv } from '../http/env.js';
 import { reply } from '../http/respond.js';
 import type { RouteDeps } from '../server.js';
-import { limit, requestMeta, requireRequestOfKind } from './shared.js';
+import { asyncAnswer, limit, requestMeta, requireRequestOfKind } from './shared.js';
 
 export function textRoutes(deps: RouteDeps) {
   const { horde } = deps;
@@ -34,11 +34,7 @@ export function textRoutes(deps: RouteDeps) {
   app.post('/generate/text/async', limit(deps, 'generate'), async (c) => {
     const credentials = requireKey(c);
     const result = await horde.generateText(credentials, await body(c), requestMeta(c));
-    if (result.id === null) return reply(c, { kudos: result.kudos });
-    const answer: Record<string, unknown> = { id: result.id, kudos: result.kudos };
-    if (result.message) answer.message = result.message;
-    if (result.warnings.length) answer.warnings = result.warnings;
-    return reply(c, answer, 202);
+    return asyncAnswer(c, result);
   });
 
   app.get('/generate/text/status/:id', limit(deps, 'textStatus'), async (c) => {

@@ -1,8 +1,9 @@
 /** Pieces the route files share: the request origin, the engine call context, limits, the no-job pop. */
-import type { GenerateOptions, RequestKind } from '@hordekit/core';
+import type { GenerateOptions, GenerateResult, RequestKind } from '@hordekit/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ServerEnv } from '../http/env.js';
 import { HttpError } from '../http/errors.js';
+import { reply } from '../http/respond.js';
 import { noLimit, type RateLimitPolicy } from '../middleware/rate-limit.js';
 import { clientIp } from '../middleware/request-context.js';
 import type { RouteDeps } from '../server.js';
@@ -44,4 +45,13 @@ export function choice<T extends string>(c: Context, name: string, allowed: read
   if (value === undefined || value === '') return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new HttpError('BadRequest', `\`${name}\` must be one of: ${allowed.join(', ')}.`);
+}
+
+/** The answer to `generate/async` (image or text): 202 `{id, kudos, message?, warnings?}`, or 200 `{kudos}` for a dry run. */
+export function asyncAnswer(c: Context, result: GenerateResult): Response {
+  if (result.id === null) return reply(c, { kudos: result.kudos });
+  const answer: Record<string, unknown> = { id: result.id, kudos: result.kudos };
+  if (result.message) answer.message = result.message;
+  if (result.warnings.length) answer.warnings = result.warnings;
+  return reply(c, answer, 202);
 }
