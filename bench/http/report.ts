@@ -155,10 +155,12 @@ function limits(figures: HttpFigures): string {
   workload that writes; closing the gap means a cheaper engine per verb (fewer writes per pop and submit),
   not a faster HTTP layer.
 - **(e)** costs ${int(idleUs!)} µs per pop. The engine's part is about 25 µs (a pop that matches nothing among 100,000
-  waiting requests, 1,000 workers taking turns, measured in-process) and the layer's about ${int(checkUs! - bareUs)} µs as in (f);
-  the rest is not explained yet — profiles of the measured run show a larger share in the socket write
-  (about a third of the samples) and in garbage collection (about a tenth) than in the other scenarios. It
-  is the next thing to look at.
+  waiting requests, 1,000 workers taking turns, measured in-process) and the layer's about ${int(checkUs! - bareUs)} µs as in (f).
+  Much of the rest is the kernel: \`perf\` on the server during this run puts a quarter of its samples there,
+  a tenth in \`_raw_spin_unlock_irqrestore\` — waking the load generator's idle core, which is dear on this
+  virtual machine and which the bare run barely pays because there the load generator is the busy side —
+  and some in clearing pages for the garbage collector's fresh heap. Fewer allocations per pop would help
+  both; the SQLite side is quiet (\`strace\`: a few dozen writes a second, the workers' check-ins).
 `;
 }
 
