@@ -156,7 +156,7 @@ function limits(figures: HttpFigures): string {
   not a faster HTTP layer.
 - **(e)** costs ${int(idleUs!)} µs per pop. The engine's part is about 25 µs (a pop that matches nothing among 100,000
   waiting requests, 1,000 workers taking turns, measured in-process) and the layer's about ${int(checkUs! - bareUs)} µs as in (f).
-  Much of the rest is the kernel: \`perf\` on the server during this run puts a quarter of its samples there,
+  Much of the rest is the kernel: \`perf\` on the server during a run of this scenario puts a quarter of its samples there,
   a tenth in \`_raw_spin_unlock_irqrestore\` — waking the load generator's idle core, which is dear on this
   virtual machine and which the bare run barely pays because there the load generator is the busy side —
   and some in clearing pages for the garbage collector's fresh heap. Fewer allocations per pop would help
