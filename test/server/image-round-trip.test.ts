@@ -427,11 +427,16 @@ describe('server-sent events', () => {
       expect(stream.status).toBe(200);
       expect(stream.contentType).toContain('text/event-stream');
       const first = await stream.next();
-      expect(first).toBeDefined();
-      expect(['state', 'queued', 'position']).toContain(first!.event);
+      expect(first?.event).toBe('state');
+      expect(JSON.parse(first!.data)).toMatchObject({ id: queued.body.id, waiting: 1, done: false });
+      const waiting = await stream.next();
+      expect(waiting?.event).toBe('position');
+      const where = JSON.parse(waiting!.data);
+      expect(where.position).toBeGreaterThanOrEqual(1);
+      expect(where.waitTime).toEqual(expect.any(Number));
       const pop = await popRegen('regen-dreamer', [SD]);
       expect(pop.body.id).toEqual(expect.any(String));
-      const seen: string[] = [first!.event];
+      const seen: string[] = [first!.event, waiting!.event];
       const nextOf = async (type: string) => {
         for (;;) {
           const event = await stream.next();

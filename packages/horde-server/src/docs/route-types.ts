@@ -122,7 +122,7 @@ export const SUBMIT_ERRORS = {
 export const STREAM_EVENTS = `Each event's \`data\` is a JSON object with the request \`id\`. Events, in order:
 
 - \`state\`: the progress numbers of the check, sent first
-- \`queued\`, \`position\`: the queue position and wait time (at most once a second)
+- \`position\`: the queue position and wait time — right after \`state\` while the request waits, then whenever it moves (at most once a second)
 - \`processing\`: a worker took jobs
 - \`generation\`: a result arrived (images carry a signed \`img\` URL)
 - \`restarted\`: a job failed and went back to the queue

@@ -1,8 +1,8 @@
 /**
  * `GET /api/v2/generate/stream/{id}` (beyond the public horde): Server-Sent Events of one request's
- * progress, image or text. The first event is the current `state` (the check numbers); then `queued`,
- * `position`, `processing`, `generation`, `restarted`, and one final `done` / `faulted` / `cancelled` /
- * `expired`, after which the stream ends. Comments keep idle connections alive through proxies.
+ * progress, image or text. The first event is the current `state` (the check numbers), then the current
+ * `position` while it waits; then `position`, `processing`, `generation`, `restarted` as they happen, and
+ * one final `done` / `faulted` / `cancelled` / `expired`, after which the stream ends. Comments keep idle connections alive through proxies.
  */
 import { FINAL_REQUEST_EVENTS, type RequestEvent } from '@hordekit/core';
 import { Hono } from 'hono';
@@ -43,6 +43,20 @@ export function streamRoutes(deps: RouteDeps) {
         if (check.done) {
           await stream.writeSSE({ event: check.faulted ? 'faulted' : 'done', data: JSON.stringify({ id }) });
           return;
+        }
+        if (check.waiting > 0) {
+          // Where it stands now, in the shape of the `position` events that follow as it moves.
+          const now = {
+            id,
+            kind: request.kind,
+            type: 'position',
+            position: check.queue_position,
+            waitTime: check.wait_time,
+          };
+          await stream.writeSSE({
+            event: 'position',
+            data: JSON.stringify({ ...now, at: horde.clock.now() }),
+          });
         }
         while (!stream.aborted) {
           const event = queue.shift();
