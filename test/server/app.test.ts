@@ -11,15 +11,26 @@ import { buildApp, startApp, stopApp } from '../support/app-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hordekit-app-'));
 
+/** The start-up lines arrive in more than one chunk: wait for the last one. */
+async function printed(output: () => string, text: string, ms = 5000): Promise<string> {
+  const deadline = Date.now() + ms;
+  while (!output().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`never printed ${JSON.stringify(text)}:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return output();
+}
+
 beforeAll(() => buildApp(), 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the community horde app', () => {
   it('creates the administrator on the first start and shows the key once', async () => {
     const app = await startApp(dir, 20_000, { HORDE_TEST_APIKEYS: '0' });
-    const key = /API key (\S{22})/.exec(app.output())?.[1];
-    expect(key, app.output()).toBeDefined();
-    expect(app.output()).toContain(`docs:     ${app.origin}/api/`);
+    const output = await printed(app.output, 'register:');
+    const key = /API key (\S{22})/.exec(output)?.[1];
+    expect(key, output).toBeDefined();
+    expect(output).toContain(`docs:     ${app.origin}/api/`);
 
     const file = join(dir, 'admin-key.txt');
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -33,11 +44,12 @@ describe('the community horde app', () => {
     expect(dev.status).toBe(404);
 
     expect(await stopApp(app.child, 'SIGINT')).toEqual({ code: 0, signal: null });
-    expect(app.output()).toContain('stopped cleanly');
+    await printed(app.output, 'stopped cleanly');
 
     const again = await startApp(dir, 20_000, { HORDE_TEST_APIKEYS: '0' });
-    expect(again.output()).not.toContain(key);
-    expect(again.output()).toContain('admin-key.txt');
+    const againOutput = await printed(again.output, 'register:');
+    expect(againOutput).not.toContain(key);
+    expect(againOutput).toContain('admin-key.txt');
     const still = await fetch(`${again.api}/find_user`, { headers: { apikey: key! } });
     expect(still.status).toBe(200);
     expect(await stopApp(again.child, 'SIGTERM')).toEqual({ code: 0, signal: null });
