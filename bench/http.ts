@@ -16,14 +16,14 @@
  *   BENCH_CPU_PROF=/tmp/prof npm run bench:http   # and a CPU profile of each server process
  *   BENCH_MEASURED_PROF=/tmp/prof npm run bench:http   # a profile of each measured run only
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine } from './engine/report.js';
 import { bareEcho, checkPolls, idlePolls, mixed, popSubmitCycles } from './http/load.js';
-import { imageRequest, type ServerMarked, type ServerReady, type ServerReport } from './http/protocol.js';
+import { imageRequest } from './http/protocol.js';
 import { type HttpFigures, percentile, rows, writeSection } from './http/report.js';
+import { withServer } from './http/server-process.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -33,57 +33,7 @@ const REQUESTER_CONNECTIONS = Math.round(CONNECTIONS * 0.4);
 const PREFILL = Number(process.env.BENCH_PREFILL ?? 80_000);
 const IDLE_WORKERS = 1000;
 const IDLE_QUEUE = Number(process.env.BENCH_IDLE_QUEUE ?? 100_000);
-
-function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: T) => {
-      if (message.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message);
-    };
-    const onExit = (code: number | null) =>
-      reject(new Error(`the server process exited (${code}) before '${type}'`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-/** Starts a server process for `scenario`, runs `measure` against it, then stops it and collects its report. */
-async function withServer<T>(
-  scenario: 'bare' | 'horde' | 'prefilled' | 'idle',
-  measure: (ready: ServerReady, mark: () => Promise<void>) => Promise<T>,
-): Promise<{ result: T; ready: ServerReady; report: ServerReport }> {
-  const child = fork(join(root, 'bench', 'http', 'server.ts'), [scenario], {
-    cwd: root,
-    execArgv: [
-      '--import',
-      'tsx',
-      '--conditions=@hordekit/source',
-      // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process there.
-      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-    ],
-    env: { ...process.env, BENCH_PREFILL: String(PREFILL), BENCH_IDLE_QUEUE: String(IDLE_QUEUE) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  try {
-    const ready = await nextMessage<ServerReady>(child, 'ready');
-    // The server's CPU time is counted from the mark, set after the warm-up.
-    const mark = async () => {
-      const marked = nextMessage<ServerMarked>(child, 'marked');
-      child.send({ type: 'mark' });
-      await marked;
-    };
-    const result = await measure(ready, mark);
-    const reported = nextMessage<ServerReport>(child, 'report');
-    child.send({ type: 'stop' });
-    const report = await reported;
-    if (child.exitCode === null) await once(child, 'exit');
-    return { result, ready, report };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-}
+const QUEUES = { BENCH_PREFILL: String(PREFILL), BENCH_IDLE_QUEUE: String(IDLE_QUEUE) };
 
 const progress = (text: string) => process.stderr.write(text);
 const run = (port: number, seconds = SECONDS, connections = CONNECTIONS) => ({ port, seconds, connections });
@@ -106,23 +56,31 @@ const mixedRun = await withServer('horde', async ({ port, keys }, mark) => {
 });
 
 progress(`(c) cycles on ${PREFILL.toLocaleString('en-US')} queued… `);
-const cycleRun = await withServer('prefilled', async ({ port, keys }, mark) => {
-  await popSubmitCycles(run(port, WARMUP_SECONDS), keys.owners);
-  await mark();
-  return popSubmitCycles(run(port), keys.owners);
-});
+const cycleRun = await withServer(
+  'prefilled',
+  async ({ port, keys }, mark) => {
+    await popSubmitCycles(run(port, WARMUP_SECONDS), keys.owners);
+    await mark();
+    return popSubmitCycles(run(port), keys.owners);
+  },
+  QUEUES,
+);
 
 progress(`(e) ${IDLE_WORKERS} idle workers, ${IDLE_QUEUE.toLocaleString('en-US')} queued… `);
-const idleRun = await withServer('idle', async ({ port, keys }, mark) => {
-  const options = { ...run(port), workers: IDLE_WORKERS };
-  const registration = await idlePolls(options, keys.owners, { amount: IDLE_WORKERS });
-  if (registration.non2xx + registration.errors > 0) {
-    throw new Error(`registering the idle workers failed: ${JSON.stringify(registration)}`);
-  }
-  await idlePolls(options, keys.owners, { seconds: WARMUP_SECONDS });
-  await mark();
-  return idlePolls(options, keys.owners, { seconds: SECONDS });
-});
+const idleRun = await withServer(
+  'idle',
+  async ({ port, keys }, mark) => {
+    const options = { ...run(port), workers: IDLE_WORKERS };
+    const registration = await idlePolls(options, keys.owners, { amount: IDLE_WORKERS });
+    if (registration.non2xx + registration.errors > 0) {
+      throw new Error(`registering the idle workers failed: ${JSON.stringify(registration)}`);
+    }
+    await idlePolls(options, keys.owners, { seconds: WARMUP_SECONDS });
+    await mark();
+    return idlePolls(options, keys.owners, { seconds: SECONDS });
+  },
+  QUEUES,
+);
 
 progress('(f) check polls… ');
 const checkRun = await withServer('horde', async ({ port, keys }, mark) => {
