@@ -1,0 +1,10 @@
+/** Fake backends for tests: real HTTP servers on loopback that answer like the real APIs. */
+
+// Biome keeps exports sorted by path, so the kinds interleave. Image backends: fake-a1111, fake-comfyui,
+// fake-openai-images. Text backends: fake-koboldcpp, fake-openai-completions. http-fake: the base of them all.
+export * from './fake-a1111.js';
+export * from './fake-comfyui.js';
+export * from './fake-koboldcpp.js';
+export * from './fake-openai-completions.js';
+export * from './fake-openai-images.js';
+export * from './http-fake.js';
