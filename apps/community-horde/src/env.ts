@@ -22,6 +22,8 @@ const EnvSchema = z.object({
   /** Enables `POST /api/v2/dev/test-user` for loopback peers (spec §5.1). */
   HORDE_TEST_APIKEYS: flag.default(false),
   HORDEKIT_NAME: z.string().min(1).max(100).default('hordekit community horde'),
+  /** The built-in demo workers (procedural images and text, not AI); `0` turns them off. */
+  HORDEKIT_DEMO_WORKER: flag.default(true),
 });
 
 export type Env = z.output<typeof EnvSchema>;

@@ -12,7 +12,9 @@ import { serve } from '@hono/node-server';
 import { createHorde, type Horde } from '@hordekit/core';
 import { createSqliteStore } from '@hordekit/core/sqlite';
 import { createServer, createSqliteBlobStore } from '@hordekit/horde-server';
+import { createPlainReporter } from '@hordekit/worker';
 import { pino } from 'pino';
+import { type DemoWorkers, startDemoWorkers } from './demo-worker.js';
 import { readEnv } from './env.js';
 import { adminKeyPath, loadSecrets, writeAdminKey } from './secrets.js';
 
@@ -88,6 +90,21 @@ async function main(): Promise<void> {
   say(`register: ${origin}/register`);
   if (env.HORDE_TEST_APIKEYS) say('test users: POST /api/v2/dev/test-user is on (loopback only)');
 
+  let demo: DemoWorkers | undefined;
+  if (env.HORDEKIT_DEMO_WORKER) {
+    demo = await startDemoWorkers({
+      horde,
+      dataDir,
+      hordeUrl: `http://${loopbackFor(env.HORDEKIT_HOST)}:${port}`,
+      name: env.HORDEKIT_NAME,
+      reporter: createPlainReporter({ stream: process.stdout }),
+    });
+    say(
+      'demo:     built-in demo workers serve images and text (procedural, not AI); HORDEKIT_DEMO_WORKER=0 turns them off',
+    );
+    say(`try:      npm run draw -- "a lighthouse at dusk" --horde ${origin}`);
+  }
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -96,6 +113,8 @@ async function main(): Promise<void> {
     }
     stopping = true;
     say(`${signal}: finishing requests in flight, then closing the database`);
+    // The demo workers submit what they hold while the server still answers.
+    await demo?.stop();
     const closed = new Promise<void>((resolveClose) => http.close(() => resolveClose()));
     http.closeIdleConnections();
     // Long-lived streams (SSE) would hold the server open: cut them after a grace period.
@@ -118,6 +137,13 @@ async function main(): Promise<void> {
       });
     });
   }
+}
+
+/** An address this process can reach itself on, for a server listening on `host`. */
+function loopbackFor(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 main().catch((error: unknown) => {
