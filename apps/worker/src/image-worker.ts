@@ -6,10 +6,11 @@
  * the request at once instead of waiting for the job to go stale.
  */
 import type { GeneratedImage, GenMetadataEntry, ImageBackend, ImageJob } from './backends/types.js';
+import { shortId } from './display/format.js';
 import type { ImagePopAnswer } from './horde-api.js';
 import { toWebp } from './images.js';
 import { toImageJob } from './payload.js';
-import { type CommonWorkerOptions, errorMessage, type JobRun, short, WorkerNode } from './worker.js';
+import { type CommonWorkerOptions, errorMessage, type JobRun, WorkerNode } from './worker.js';
 
 export interface ImageWorkerOptions extends CommonWorkerOptions {
   backend: ImageBackend;
@@ -126,7 +127,10 @@ export class ImageWorker extends WorkerNode<ImagePopAnswer> {
         run.signal.aborted && !(error instanceof Error && error.name === 'BackendError')
           ? `no result within the job's time limit (${errorMessage(run.signal.reason)})`
           : errorMessage(error);
-      run.notice('error', `job ${short(job.id)} failed on the backend: ${reason}; submitting it as faulted`);
+      run.notice(
+        'error',
+        `job ${shortId(job.id)} failed on the backend: ${reason}; submitting it as faulted`,
+      );
       await this.#submitFaulted(ids, run);
       return;
     }
@@ -137,7 +141,7 @@ export class ImageWorker extends WorkerNode<ImagePopAnswer> {
       if (!image) {
         run.notice(
           'error',
-          `the backend returned ${images.length} of ${ids.length} images; ${short(id)} submitted as faulted`,
+          `the backend returned ${images.length} of ${ids.length} images; ${shortId(id)} submitted as faulted`,
         );
         await this.#submitFaulted([id], run);
         continue;

@@ -3,10 +3,11 @@
  * backend (Kobold payload passed through) and submits the text, or `faulted` when the backend failed.
  */
 import type { TextBackend } from './backends/types.js';
+import { shortId } from './display/format.js';
 import type { TextPopAnswer } from './horde-api.js';
 import { abortable } from './image-worker.js';
 import { toTextJob } from './payload.js';
-import { type CommonWorkerOptions, errorMessage, type JobRun, short, WorkerNode } from './worker.js';
+import { type CommonWorkerOptions, errorMessage, type JobRun, WorkerNode } from './worker.js';
 
 export interface TextWorkerOptions extends CommonWorkerOptions {
   backend: TextBackend;
@@ -96,7 +97,7 @@ export class TextWorker extends WorkerNode<TextPopAnswer> {
       } catch (error) {
         run.notice(
           'error',
-          `job ${short(id)} failed on the backend: ${errorMessage(error)}; submitting it as faulted`,
+          `job ${shortId(id)} failed on the backend: ${errorMessage(error)}; submitting it as faulted`,
         );
         run.phase('submitting');
         await run.deliver(() => this.api.submitText({ id, generation: 'faulted', state: 'faulted' }), {

@@ -7,8 +7,10 @@
  * (image-worker.ts, text-worker.ts) say how to pop, run and submit their kind of job.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { shortId } from './display/format.js';
 import { type HordeApi, HordeCallError } from './horde-api.js';
 import { explainPopRefusal, summariseSkipped } from './messages.js';
+import { RATE_WINDOW_MS, RateWindow } from './rates.js';
 import type {
   JobPhase,
   JobView,
@@ -111,14 +113,6 @@ interface Running {
   promise: Promise<void>;
 }
 
-interface WorkSample {
-  at: number;
-  megapixelsteps: number;
-  tokens: number;
-}
-
-const RATE_WINDOW_MS = 60_000;
-
 export abstract class WorkerNode<Answer extends PopAnswerBase> {
   abstract readonly kind: 'image' | 'text';
   abstract readonly backendKind: string;
@@ -136,7 +130,7 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
   #stopping = new AbortController();
   #halting = new AbortController();
   #counts = { done: 0, faulted: 0, dropped: 0, kudos: 0 };
-  #work: WorkSample[] = [];
+  #work = new RateWindow();
   #startedAt = Date.now();
   #popFailures = 0;
   #faultsInRow = 0;
@@ -206,10 +200,8 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
 
   snapshot(): WorkerSnapshot {
     const now = Date.now();
-    this.#work = this.#work.filter((sample) => now - sample.at <= RATE_WINDOW_MS);
     const seconds = Math.max(1, Math.min(RATE_WINDOW_MS, now - this.#startedAt) / 1000);
-    const sum = (pick: (sample: WorkSample) => number) =>
-      this.#work.reduce((total, sample) => total + pick(sample), 0);
+    const work = this.#work.totals(now);
     return {
       name: this.name,
       kind: this.kind,
@@ -220,8 +212,8 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
       models: [...this.models],
       inFlight: [...this.#running.values()].map((job) => ({ ...job.view })),
       ...this.#counts,
-      megapixelstepsPerSecond: sum((sample) => sample.megapixelsteps) / seconds,
-      tokensPerSecond: sum((sample) => sample.tokens) / seconds,
+      megapixelstepsPerSecond: work.megapixelsteps / seconds,
+      tokensPerSecond: work.tokens / seconds,
       skipped: this.#lastSkipped || undefined,
     };
   }
@@ -310,7 +302,7 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
           onRetry: (error, attempt, delayMs) =>
             this.notice(
               'warn',
-              `submit of ${short(id)} failed (${error.message}); retry ${attempt} in ${delayMs / 1000} s`,
+              `submit of ${shortId(id)} failed (${error.message}); retry ${attempt} in ${delayMs / 1000} s`,
             ),
         });
         this.#count(outcome, result);
@@ -322,7 +314,7 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
     };
     const promise = this.execute(answer, run)
       .catch((error: unknown) => {
-        this.notice('error', `job ${short(id)} failed: ${errorMessage(error)}`);
+        this.notice('error', `job ${shortId(id)} failed: ${errorMessage(error)}`);
       })
       .finally(() => {
         this.#running.delete(id);
@@ -331,7 +323,7 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
         this.#update();
       });
     this.#running.set(id, { view, promise });
-    this.notice('info', `job ${short(id)} started: ${view.model} · ${view.summary}`);
+    this.notice('info', `job ${shortId(id)} started: ${view.model} · ${view.summary}`);
     this.#update();
   }
 
@@ -347,11 +339,7 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
       return;
     }
     this.#counts.done += 1;
-    this.#work.push({
-      at: Date.now(),
-      megapixelsteps: result.megapixelsteps ?? 0,
-      tokens: result.tokens ?? 0,
-    });
+    this.#work.add(Date.now(), { megapixelsteps: result.megapixelsteps ?? 0, tokens: result.tokens ?? 0 });
   }
 
   #afterJob(failed: boolean): void {
@@ -464,10 +452,6 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
   #update(): void {
     this.options.reporter?.update(this.snapshot());
   }
-}
-
-export function short(id: string): string {
-  return id.slice(0, 8);
 }
 
 export function errorMessage(error: unknown): string {

@@ -41,7 +41,7 @@ function snapshot(overrides: Partial<WorkerSnapshot> = {}): WorkerSnapshot {
 
 function job(overrides: Partial<JobView> = {}): JobView {
   return {
-    id: '1a2b3c4d-0000-4000-8000-000000000001',
+    id: '01a215d3-0000-7000-8000-00001a2b3c4d',
     kind: 'image',
     model: 'SDXL 1.0',
     summary: '1024×1024 · 30 steps',
@@ -338,7 +338,7 @@ describe('plain reporter', () => {
     }
     clock = T0 + 4_200;
     reporter.update(snapshot({ done: 1, kudos: 12.34 }));
-    const b = job({ id: 'bbbbbbbb-1111', startedAt: clock, summary: '512×512 · 20 steps' });
+    const b = job({ id: '1111-bbbbbbbb', startedAt: clock, summary: '512×512 · 20 steps' });
     reporter.update(snapshot({ done: 1, kudos: 12.34, inFlight: [b] }));
     clock += 2_000;
     reporter.update(snapshot({ done: 1, faulted: 1, kudos: 12.34 }));
@@ -369,8 +369,8 @@ describe('plain reporter', () => {
     let clock = T0;
     const out = collect();
     const reporter = createPlainReporter({ stream: out.stream, now: () => clock });
-    const a = job({ id: 'aaaaaaaa-1' });
-    const b = job({ id: 'bbbbbbbb-2' });
+    const a = job({ id: '1-aaaaaaaa' });
+    const b = job({ id: '2-bbbbbbbb' });
     reporter.update(snapshot({ inFlight: [a, b] }));
     clock += 3_000;
     reporter.update(snapshot({ inFlight: [a, b], done: 2, kudos: 20 }));

@@ -28,9 +28,12 @@ export function formatRate(
     : `${snapshot.tokensPerSecond.toFixed(1)} tokens/s`;
 }
 
-/** The first eight characters of a job id (enough to find it in the horde's logs). */
+/**
+ * Eight hex digits of a job id, enough to find it in the horde's logs: the last eight, since time-ordered (v7)
+ * ids share their first ones with every job of the same moment.
+ */
 export function shortId(id: string): string {
-  return id.slice(0, 8);
+  return id.replace(/-/g, '').slice(-8);
 }
 
 /** `[########------] 57%`: `cells` characters between the brackets; `fraction` is clamped to 0–1. */
