@@ -257,8 +257,20 @@ describe('loadConfig: problems', () => {
   it('says how to set the API key when the file leaves it empty', () => {
     const file = writeConfig('yaml', 'api_key: ""\nworker_name: w\n');
     expect(configError(() => loadConfig({ file, env: {} })).message).toBe(
-      'invalid worker configuration:\n  api_key: set HORDE_API_KEY (or api_key in the config file) to your horde API key',
+      'invalid worker configuration:\n  api_key: set HORDE_API_KEY (or api_key in the config file) to your API key on that horde',
     );
+  });
+
+  it('says how to set the API key and the name when neither is given at all', () => {
+    const message = configError(() => loadConfig({ env: {} })).message;
+    expect(message).toMatch(/api_key: set HORDE_API_KEY \(or api_key in the config file\)/);
+    expect(message).toMatch(/worker_name: set WORKER_NAME \(or worker_name in the config file\)/);
+  });
+
+  it('takes 0 and 1 for yes/no settings, as YAML files often say them', () => {
+    const file = writeConfig('yaml', 'image:\n  backend: demo\n  nsfw: 0\n  allow_img2img: 1\n');
+    const config = loadConfig({ file, env: KEY_AND_NAME });
+    expect([config.image?.nsfw, config.image?.allow_img2img]).toEqual([false, true]);
   });
 
   it('rejects a bad backend name from the environment', () => {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 
 const flag = z.union([
   z.boolean(),
+  z.union([z.literal(0), z.literal(1)]).transform((value) => value === 1),
   z
     .string()
     .trim()
@@ -77,11 +78,15 @@ export const TextBackendConfigSchema = z.object({
 });
 export type TextBackendConfig = z.output<typeof TextBackendConfigSchema>;
 
+const API_KEY_HINT = 'set HORDE_API_KEY (or api_key in the config file) to your API key on that horde';
+const WORKER_NAME_HINT =
+  "set WORKER_NAME (or worker_name in the config file) to this worker's name on the horde";
+
 export const WorkerConfigSchema = z
   .object({
     horde_url: z.url().default('http://127.0.0.1:7001'),
-    api_key: z.string().min(1, 'set HORDE_API_KEY (or api_key in the config file) to your horde API key'),
-    worker_name: z.string().trim().min(1).max(100),
+    api_key: z.string({ error: API_KEY_HINT }).min(1, API_KEY_HINT),
+    worker_name: z.string({ error: WORKER_NAME_HINT }).trim().min(1, WORKER_NAME_HINT).max(100),
     image: ImageBackendConfigSchema.optional(),
     text: TextBackendConfigSchema.optional(),
   })

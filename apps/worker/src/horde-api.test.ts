@@ -189,6 +189,15 @@ describe('HordeApi: failures', () => {
     expect(error.retryAfter).toBe(7);
   });
 
+  it('reads Retry-After given as an HTTP date', async () => {
+    const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
+    answer = (_request, response) =>
+      json(response, 429, { message: 'Too many requests' }, { 'retry-after': inTenSeconds });
+    const error = await callError(hordeApi().popImage({}));
+    expect(error.retryAfter).toBeGreaterThan(8);
+    expect(error.retryAfter).toBeLessThanOrEqual(10);
+  });
+
   it('maps 408 to busy too', async () => {
     answer = (_request, response) => response.writeHead(408).end();
     expect((await callError(hordeApi().popImage({}))).failure).toBe('busy');

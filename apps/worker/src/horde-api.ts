@@ -236,14 +236,20 @@ function errorFields(body: unknown): { message?: string; rc?: string } {
 function statusError(response: Response, message: string, rc?: string): HordeCallError {
   const status = response.status;
   const failure: CallFailure = status >= 500 || status === 429 || status === 408 ? 'busy' : 'refused';
-  const retryAfter = Number(response.headers.get('retry-after'));
   return new HordeCallError(
     failure,
     message,
     status,
     rc,
-    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    retryAfterSeconds(response.headers.get('retry-after')),
   );
+}
+
+/** `Retry-After` as seconds from now: either form HTTP allows (delta seconds or an HTTP date). */
+function retryAfterSeconds(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = /^\d+$/.test(value.trim()) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
 }
 
 function describeNetwork(error: unknown): string {

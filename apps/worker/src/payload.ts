@@ -9,7 +9,7 @@ import type { ImagePopAnswer, TextPopAnswer } from './horde-api.js';
 const NEGATIVE_SEPARATOR = '###';
 const SOURCE_PROCESSING: readonly SourceProcessing[] = ['img2img', 'inpainting', 'outpainting', 'remix'];
 
-/** Splits `prompt ### negative` at the first separator (the horde's convention). */
+/** Splits `prompt ### negative` at the first `###` (the horde's convention; spaces around it are trimmed). */
 export function splitPrompt(prompt: string): { prompt: string; negativePrompt: string } {
   const at = prompt.indexOf(NEGATIVE_SEPARATOR);
   if (at === -1) return { prompt: prompt.trim(), negativePrompt: '' };
@@ -27,7 +27,8 @@ export function parseSeed(raw: unknown): number {
   if (typeof raw === 'number' && Number.isInteger(raw)) return raw >>> 0;
   if (typeof raw !== 'string' || raw.trim() === '') return Math.floor(Math.random() * 2 ** 32);
   const text = raw.trim();
-  if (/^\d+$/.test(text)) return Number(BigInt(text) % 2n ** 32n);
+  // Integers of any size and sign wrap into 0…2³²−1, the same for the number and its text.
+  if (/^-?\d+$/.test(text)) return Number(BigInt.asUintN(32, BigInt(text)));
   return createHash('sha256').update(text).digest().readUInt32BE(0);
 }
 
@@ -55,14 +56,15 @@ export async function toImageJob(
     model: answer.model ?? '',
     prompt,
     negativePrompt,
-    width: integer(payload.width, 512),
-    height: integer(payload.height, 512),
-    steps: integer(payload.ddim_steps ?? payload.steps, 30),
+    // Bounded as the horde bounds them, so a different horde's odd payload cannot ask for a 1-gigapixel image.
+    width: clamp(integer(payload.width, 512), 64, 3072),
+    height: clamp(integer(payload.height, 512), 64, 3072),
+    steps: clamp(integer(payload.ddim_steps ?? payload.steps, 30), 1, 500),
     cfgScale: number(payload.cfg_scale, 7.5),
     sampler: text(payload.sampler_name) || 'k_euler_a',
     karras: payload.karras !== false,
     seed: parseSeed(payload.seed),
-    count: Math.max(1, answer.ids.length || integer(payload.n_iter, 1)),
+    count: clamp(answer.ids.length || integer(payload.n_iter, 1), 1, 20),
     clipSkip: integer(payload.clip_skip, 1),
     tiling: payload.tiling === true,
     hiresFix: payload.hires_fix === true,
@@ -104,8 +106,8 @@ export function toTextJob(answer: TextPopAnswer, limits: { maxLength: number; ma
     id: answer.ids[0] ?? answer.id ?? '',
     model: answer.model ?? '',
     prompt: typeof rawPrompt === 'string' ? rawPrompt : '',
-    maxLength: Math.min(integer(max_length, 80), limits.maxLength),
-    maxContextLength: Math.min(integer(max_context_length, 1024), limits.maxContextLength),
+    maxLength: clamp(integer(max_length, 80), 1, limits.maxLength),
+    maxContextLength: clamp(integer(max_context_length, 1024), 1, limits.maxContextLength),
     params,
   };
   return job;
@@ -133,6 +135,10 @@ function number(value: unknown, fallback: number): number {
 
 function optionalNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(Math.max(value, min), max);
 }
 
 function integer(value: unknown, fallback: number): number {

@@ -52,6 +52,13 @@ describe('withRetry', () => {
     expect(log.entries).toEqual([]);
   });
 
+  it('does not retry a 2xx whose body was unexpected: it was received', async () => {
+    const odd = failure('malformed', 'unexpected answer', 200);
+    const call = scripted([odd], 'never');
+    await expect(withRetry(call, TINY)).rejects.toBe(odd);
+    expect(call.count).toBe(1);
+  });
+
   it('does not retry errors that are not horde call errors', async () => {
     const bug = new TypeError('a bug');
     const call = scripted([bug], 'never');
@@ -173,6 +180,12 @@ describe('submitWithRetry', () => {
       reason: 'horde: connection refused',
     });
     expect(submit.count).toBe(3);
+  });
+
+  it('counts a submit the horde took with an unexpected answer as delivered, reward unknown', async () => {
+    const call = scripted([failure('malformed', 'unexpected answer', 200)], 5);
+    expect(await submitWithRetry(call, TINY)).toEqual({ kind: 'accepted', reward: 0 });
+    expect(call.count).toBe(1);
   });
 
   it('rethrows errors that are not horde call errors', async () => {

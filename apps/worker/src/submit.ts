@@ -34,8 +34,8 @@ export interface RetryOptions {
 }
 
 /**
- * Runs `call` until it succeeds, is refused (a 4xx other than 408/429: trying again cannot help), the
- * attempts run out, or `signal` aborts; then throws the last error.
+ * Runs `call` until it succeeds, fails in a way trying again cannot help (refused: a 4xx other than 408/429;
+ * malformed: a 2xx with an unexpected body), the attempts run out, or `signal` aborts; then throws the last error.
  */
 export async function withRetry<T>(
   call: () => Promise<T>,
@@ -47,7 +47,10 @@ export async function withRetry<T>(
     try {
       return await call();
     } catch (error) {
-      const retryable = error instanceof HordeCallError && error.failure !== 'refused';
+      // Only calls whose answer never came, or came as a server error, are tried again: a refusal stays one,
+      // and a 2xx with an odd body was received (a second submit would only hear "already submitted").
+      const retryable =
+        error instanceof HordeCallError && (error.failure === 'network' || error.failure === 'busy');
       if (!retryable || attempt >= policy.attempts || options.signal?.aborted) throw error;
       const wait = Math.max(delay, (error.retryAfter ?? 0) * 1000);
       options.onRetry?.(error, attempt, wait);
@@ -71,6 +74,8 @@ export async function submitWithRetry(
     return { kind: 'accepted', reward: await withRetry(submit, policy, options) };
   } catch (error) {
     if (!(error instanceof HordeCallError)) throw error;
+    // The horde took it (2xx) but its answer was not the usual `{reward}`: delivered, reward unknown.
+    if (error.failure === 'malformed') return { kind: 'accepted', reward: 0 };
     if (error.failure !== 'refused') return { kind: 'gave-up', reason: error.message };
     return classifyRefusal(error);
   }
