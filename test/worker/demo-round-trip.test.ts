@@ -11,6 +11,7 @@ import {
   type ImageWorker,
   type TextWorker,
 } from '@hordekit/worker';
+import { imageJob, jobContext } from '@hordekit/worker/testing';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectConsistentLedger } from '../support/ledger-check.js';
@@ -62,16 +63,16 @@ describe('demo image backend end to end', () => {
       const seed = Number(status.generations[index].seed);
       const expected = (
         await backend.generate(
-          {
-            ...baseJob(),
+          imageJob({
+            model: DEMO_IMAGE_MODEL,
             prompt: 'a lighthouse at dusk',
             width: 576,
             height: 320,
             steps: 10,
             seed,
             count: 1,
-          },
-          { signal: new AbortController().signal, progress: () => {} },
+          }),
+          jobContext().context,
         )
       )[0]!.data;
       expect(image.equals(expected), `image ${index} bytes`).toBe(true);
@@ -143,25 +144,3 @@ describe('demo text backend end to end', () => {
     await expectConsistentLedger(ts.horde.store);
   });
 });
-
-function baseJob() {
-  return {
-    id: 'x',
-    model: DEMO_IMAGE_MODEL,
-    prompt: '',
-    negativePrompt: '',
-    width: 512,
-    height: 512,
-    steps: 10,
-    cfgScale: 7,
-    sampler: 'k_euler',
-    karras: true,
-    seed: 0,
-    count: 1,
-    clipSkip: 1,
-    tiling: false,
-    hiresFix: false,
-    loras: [],
-    postProcessing: [],
-  };
-}

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HordeApi, ImagePopAnswer, TextPopAnswer } from './horde-api.js';
 import { parseSeed, splitPrompt, toImageJob, toTextJob } from './payload.js';
+import { imageJob, textJob } from './testing/jobs.js';
 
 const SOURCE_BYTES = Buffer.from('source image bytes');
 const MASK_BYTES = Buffer.from('mask image bytes');
@@ -85,8 +86,13 @@ describe('parseSeed', () => {
     expect(parseSeed(-1)).toBe(4_294_967_295);
   });
 
+  it('gives a negative integer the same seed whether it comes as a number or as text', () => {
+    expect(parseSeed('-5')).toBe(parseSeed(-5));
+    expect(parseSeed('-1')).toBe(4_294_967_295);
+  });
+
   it('hashes any other text deterministically into 32 bits', () => {
-    const seeds = ['cat', 'dog', '-5', '3.5', '12abc'].map((text) => parseSeed(text));
+    const seeds = ['cat', 'dog', '-5x', '3.5', '12abc'].map((text) => parseSeed(text));
     for (const seed of seeds) {
       expect(Number.isInteger(seed)).toBe(true);
       expect(seed).toBeGreaterThanOrEqual(0);
@@ -134,45 +140,31 @@ describe('toImageJob', () => {
     });
     const { job, metadata } = await toImageJob(answer, noDownload);
     expect(metadata).toEqual([]);
-    expect(job).toEqual({
-      id: 'job-a',
-      model: 'stable_diffusion',
-      prompt: 'a lighthouse',
-      negativePrompt: 'fog',
-      width: 768,
-      height: 512,
-      steps: 25,
-      cfgScale: 6,
-      sampler: 'k_dpmpp_2m',
-      karras: true,
-      seed: 99,
-      count: 2,
-      clipSkip: 2,
-      tiling: true,
-      hiresFix: true,
-      hiresFixDenoisingStrength: 0.5,
-      loras: [],
-      postProcessing: ['RealESRGAN_x4plus', 'GFPGAN'],
-      facefixerStrength: 0.3,
-    });
+    expect(job).toEqual(
+      imageJob({
+        id: 'job-a',
+        prompt: 'a lighthouse',
+        negativePrompt: 'fog',
+        width: 768,
+        steps: 25,
+        cfgScale: 6,
+        sampler: 'k_dpmpp_2m',
+        seed: 99,
+        count: 2,
+        clipSkip: 2,
+        tiling: true,
+        hiresFix: true,
+        hiresFixDenoisingStrength: 0.5,
+        postProcessing: ['RealESRGAN_x4plus', 'GFPGAN'],
+        facefixerStrength: 0.3,
+      }),
+    );
   });
 
   it('fills defaults for an almost empty payload', async () => {
     const { job } = await toImageJob(imagePop({ payload: { prompt: 'fox', seed: '1' } }), noDownload);
-    expect(job).toMatchObject({
-      width: 512,
-      height: 512,
-      steps: 30,
-      cfgScale: 7.5,
-      sampler: 'k_euler_a',
-      karras: true,
-      count: 1,
-      clipSkip: 1,
-      tiling: false,
-      hiresFix: false,
-      loras: [],
-      postProcessing: [],
-    });
+    // The fixture job is the horde's defaults too, but for 30 steps and cfg 7.5.
+    expect(job).toEqual(imageJob({ prompt: 'fox', steps: 30, cfgScale: 7.5 }));
     expect(job.hiresFixDenoisingStrength).toBeUndefined();
     expect(job.facefixerStrength).toBeUndefined();
     expect(job.source).toBeUndefined();
@@ -181,10 +173,20 @@ describe('toImageJob', () => {
   it('counts images by ids, falling back to n_iter when no ids came', async () => {
     const threeIds = imagePop({ ids: ['a', 'b', 'c'], payload: { n_iter: 1 } });
     expect((await toImageJob(threeIds, noDownload)).job.count).toBe(3);
+
     const noIds = imagePop({ ids: [], id: 'single', payload: { n_iter: 4 } });
     const { job } = await toImageJob(noIds, noDownload);
     expect(job.count).toBe(4);
     expect(job.id).toBe('single');
+  });
+
+  it('bounds sizes, steps and the batch as the horde does, whatever another horde sends', async () => {
+    const odd = imagePop({
+      ids: [],
+      payload: { prompt: 'x', width: 99_999, height: 1, ddim_steps: 10_000, n_iter: 50 },
+    });
+    const { job } = await toImageJob(odd, noDownload);
+    expect([job.width, job.height, job.steps, job.count]).toEqual([3072, 64, 500, 20]);
   });
 
   it('reads `steps` when there is no ddim_steps, and numeric strings', async () => {
@@ -320,6 +322,14 @@ describe('toTextJob', () => {
     expect(job.maxContextLength).toBe(2048);
   });
 
+  it('never asks the backend for fewer than one token, whatever the payload says', () => {
+    const job = toTextJob(
+      textPop({ payload: { prompt: 'Once', max_length: 0, max_context_length: -5 } }),
+      limits,
+    );
+    expect([job.maxLength, job.maxContextLength]).toEqual([1, 1]);
+  });
+
   it('keeps lengths under the limits, and reads numeric strings', () => {
     const job = toTextJob(
       textPop({ payload: { prompt: 'Once', max_length: '120', max_context_length: 1500 } }),
@@ -354,26 +364,19 @@ describe('toTextJob', () => {
       }),
       limits,
     );
-    expect(job).toEqual({
-      id: 'text-1',
-      model: 'koboldcpp/Llama',
-      prompt: 'Once upon a time',
-      maxLength: 100,
-      maxContextLength: 1024,
-      params: { temperature: 0.7, stop_sequence: ['\n\n'], sampler_order: [6, 0, 1] },
-    });
+    expect(job).toEqual(
+      textJob({
+        id: 'text-1',
+        model: 'koboldcpp/Llama',
+        maxLength: 100,
+        params: { temperature: 0.7, stop_sequence: ['\n\n'], sampler_order: [6, 0, 1] },
+      }),
+    );
   });
 
   it('survives a missing payload or a non-string prompt', () => {
     const empty = toTextJob(textPop({ ids: [], id: 'legacy', model: null }), limits);
-    expect(empty).toEqual({
-      id: 'legacy',
-      model: '',
-      prompt: '',
-      maxLength: 80,
-      maxContextLength: 1024,
-      params: {},
-    });
+    expect(empty).toEqual(textJob({ id: 'legacy', model: '', prompt: '' }));
     expect(toTextJob(textPop({ payload: { prompt: 42 } }), limits).prompt).toBe('');
   });
 });

@@ -1,40 +1,25 @@
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeA1111, fakePng, startFakeA1111 } from '../testing/fake-a1111.js';
+import { imageJob, jobContext } from '../testing/jobs.js';
 import { createA1111Backend } from './a1111.js';
-import { BackendError, type ImageJob, type JobContext } from './types.js';
+import { BackendError, type ImageJob } from './types.js';
 
 const SD15 = 'v1-5-pruned-emaonly.safetensors';
 const DREAM = 'dreamshaper_8.safetensors';
 
-function imageJob(overrides: Partial<ImageJob> = {}): ImageJob {
-  return {
-    id: 'job-1',
+/** The fixture job on the fake's SD 1.5 checkpoint, at this file's size and sampling. */
+const sd15Job = (overrides: Partial<ImageJob> = {}) =>
+  imageJob({
     model: 'v1-5-pruned-emaonly',
-    prompt: 'a lighthouse at dusk',
     negativePrompt: 'blurry',
-    width: 512,
     height: 384,
     steps: 12,
     cfgScale: 6.5,
     sampler: 'k_dpmpp_2m',
-    karras: true,
     seed: 1234,
-    count: 1,
-    clipSkip: 1,
-    tiling: false,
-    hiresFix: false,
-    loras: [],
-    postProcessing: [],
     ...overrides,
-  };
-}
-
-function jobContext(signal = new AbortController().signal) {
-  const progress: number[] = [];
-  const context: JobContext = { signal, progress: (fraction) => progress.push(fraction) };
-  return { context, progress };
-}
+  });
 
 let fake: FakeA1111;
 afterEach(() => fake?.close());
@@ -58,7 +43,7 @@ describe('A1111 backend: models', () => {
       { models: { Dreamshaper: 'dreamshaper_8', Deliberate: 'deliberate_v2' } },
     );
     expect(await backend.models()).toEqual(['Dreamshaper']);
-    await expect(backend.generate(imageJob({ model: 'Deliberate' }), jobContext().context)).rejects.toThrow(
+    await expect(backend.generate(sd15Job({ model: 'Deliberate' }), jobContext().context)).rejects.toThrow(
       /no checkpoint for model Deliberate/,
     );
   });
@@ -67,7 +52,7 @@ describe('A1111 backend: models', () => {
 describe('A1111 backend: txt2img', () => {
   it('maps the job onto txt2img and returns one image per seed', async () => {
     const backend = await setUp();
-    const job = imageJob({ count: 3, tiling: true, clipSkip: 2 });
+    const job = sd15Job({ count: 3, tiling: true, clipSkip: 2 });
     const images = await backend.generate(job, jobContext().context);
 
     const [call] = fake.callsTo('/sdapi/v1/txt2img', 'POST');
@@ -95,7 +80,7 @@ describe('A1111 backend: txt2img', () => {
 
   it('uses the Uniform schedule without karras, so DPM++ 2M does not fall back to Karras', async () => {
     const backend = await setUp();
-    await backend.generate(imageJob({ sampler: 'k_euler_a', karras: false }), jobContext().context);
+    await backend.generate(sd15Job({ sampler: 'k_euler_a', karras: false }), jobContext().context);
     expect(fake.callsTo('/sdapi/v1/txt2img')[0]?.body).toMatchObject({
       sampler_name: 'Euler a',
       scheduler: 'Uniform',
@@ -104,7 +89,7 @@ describe('A1111 backend: txt2img', () => {
 
   it('falls back to Euler a for an unknown sampler and says so in gen_metadata', async () => {
     const backend = await setUp();
-    const [image] = await backend.generate(imageJob({ sampler: 'k_mystery' }), jobContext().context);
+    const [image] = await backend.generate(sd15Job({ sampler: 'k_mystery' }), jobContext().context);
     expect(fake.callsTo('/sdapi/v1/txt2img')[0]?.body).toMatchObject({ sampler_name: 'Euler a' });
     expect(image?.metadata).toEqual([
       { type: 'information', value: 'see_ref', ref: 'sampler k_mystery unknown; used Euler a' },
@@ -113,7 +98,7 @@ describe('A1111 backend: txt2img', () => {
 
   it('runs a hires fix as a small first pass resized to the requested size', async () => {
     const backend = await setUp();
-    const job = imageJob({ width: 1024, height: 768, hiresFix: true, hiresFixDenoisingStrength: 0.4 });
+    const job = sd15Job({ width: 1024, height: 768, hiresFix: true, hiresFixDenoisingStrength: 0.4 });
     const [image] = await backend.generate(job, jobContext().context);
     expect(fake.callsTo('/sdapi/v1/txt2img')[0]?.body).toMatchObject({
       enable_hr: true,
@@ -131,7 +116,7 @@ describe('A1111 backend: txt2img', () => {
   it('reports rising progress while generating, ending at 1', async () => {
     const backend = await setUp({ stepDelayMs: 25 }, { progressIntervalMs: 20 });
     const { context, progress } = jobContext();
-    await backend.generate(imageJob({ steps: 16 }), context);
+    await backend.generate(sd15Job({ steps: 16 }), context);
     expect(progress.length).toBeGreaterThan(2);
     expect(progress.at(-1)).toBe(1);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
@@ -143,11 +128,11 @@ describe('A1111 backend: checkpoints', () => {
   it('switches the checkpoint once, and only when a job needs another one', async () => {
     const backend = await setUp();
     const { context } = jobContext();
-    await backend.generate(imageJob(), context);
+    await backend.generate(sd15Job(), context);
     expect(fake.callsTo('/sdapi/v1/options', 'POST')).toHaveLength(0);
 
-    await backend.generate(imageJob({ model: 'dreamshaper_8' }), context);
-    await backend.generate(imageJob({ model: 'dreamshaper_8' }), context);
+    await backend.generate(sd15Job({ model: 'dreamshaper_8' }), context);
+    await backend.generate(sd15Job({ model: 'dreamshaper_8' }), context);
     const switches = fake.callsTo('/sdapi/v1/options', 'POST');
     expect(switches.map((call) => call.body)).toEqual([{ sd_model_checkpoint: fake.titleOf(DREAM) }]);
     expect(fake.generations.map((generation) => generation.checkpoint)).toEqual([
@@ -160,7 +145,7 @@ describe('A1111 backend: checkpoints', () => {
   it('groups concurrent jobs for the same checkpoint behind one switch', async () => {
     const backend = await setUp({ stepDelayMs: 10, switchDelayMs: 30 });
     await backend.models();
-    const run = (model: string) => backend.generate(imageJob({ model }), jobContext().context);
+    const run = (model: string) => backend.generate(sd15Job({ model }), jobContext().context);
     await Promise.all([run('v1-5-pruned-emaonly'), run('dreamshaper_8'), run('dreamshaper_8')]);
 
     expect(fake.switches).toEqual([{ checkpoint: fake.titleOf(DREAM), duringGeneration: false }]);
@@ -176,7 +161,7 @@ describe('A1111 backend: checkpoints', () => {
     // would also capture job 3, queued behind it. The gate makes job 3 wait and switch back.
     const backend = await setUp({ stepDelayMs: 10, switchDelayMs: 30 });
     await backend.models();
-    const run = (model: string) => backend.generate(imageJob({ model }), jobContext().context);
+    const run = (model: string) => backend.generate(sd15Job({ model }), jobContext().context);
     await Promise.all([run('v1-5-pruned-emaonly'), run('dreamshaper_8'), run('v1-5-pruned-emaonly')]);
 
     expect(fake.generations.map((generation) => generation.checkpoint)).toEqual([
@@ -191,12 +176,12 @@ describe('A1111 backend: checkpoints', () => {
     const backend = await setUp({ stepDelayMs: 20 });
     await backend.models();
     const controller = new AbortController();
-    const first = backend.generate(imageJob({ steps: 10 }), jobContext().context);
+    const first = backend.generate(sd15Job({ steps: 10 }), jobContext().context);
     const waiting = backend.generate(
-      imageJob({ model: 'dreamshaper_8' }),
+      sd15Job({ model: 'dreamshaper_8' }),
       jobContext(controller.signal).context,
     );
-    const third = backend.generate(imageJob(), jobContext().context);
+    const third = backend.generate(sd15Job(), jobContext().context);
     controller.abort(new Error('worker stopping'));
     await expect(waiting).rejects.toThrow('worker stopping');
     await Promise.all([first, third]);
@@ -209,7 +194,7 @@ describe('A1111 backend: img2img and painting', () => {
   it('sends the source image and denoising strength to img2img', async () => {
     const backend = await setUp();
     const source = await fakePng(512, 384, 7);
-    const job = imageJob({ source: { image: source, processing: 'img2img' }, denoisingStrength: 0.55 });
+    const job = sd15Job({ source: { image: source, processing: 'img2img' }, denoisingStrength: 0.55 });
     const [image] = await backend.generate(job, jobContext().context);
     const body = fake.callsTo('/sdapi/v1/img2img')[0]?.body as Record<string, unknown>;
     expect(body.init_images).toEqual([source.toString('base64')]);
@@ -222,7 +207,7 @@ describe('A1111 backend: img2img and painting', () => {
   it('passes a source mask for inpainting', async () => {
     const backend = await setUp();
     const mask = await fakePng(512, 384, 8);
-    const job = imageJob({ source: { image: await fakePng(512, 384, 7), processing: 'inpainting', mask } });
+    const job = sd15Job({ source: { image: await fakePng(512, 384, 7), processing: 'inpainting', mask } });
     await backend.generate(job, jobContext().context);
     expect(fake.callsTo('/sdapi/v1/img2img')[0]?.body).toMatchObject({
       mask: mask.toString('base64'),
@@ -242,7 +227,7 @@ describe('A1111 backend: img2img and painting', () => {
       .png()
       .toBuffer();
     await backend.generate(
-      imageJob({ source: { image: source, processing: 'outpainting' } }),
+      sd15Job({ source: { image: source, processing: 'outpainting' } }),
       jobContext().context,
     );
 
@@ -257,7 +242,7 @@ describe('A1111 backend: img2img and painting', () => {
 describe('A1111 backend: LoRAs and post-processing', () => {
   it('adds found LoRAs as prompt tags and reports the missing ones', async () => {
     const backend = await setUp({ loras: ['add_detail', { name: 'film_grain_v2', alias: 'FilmGrain' }] });
-    const job = imageJob({
+    const job = sd15Job({
       count: 2,
       loras: [
         { name: 'ADD_DETAIL', model: 0.8, clip: 0.8, isVersion: false },
@@ -276,7 +261,7 @@ describe('A1111 backend: LoRAs and post-processing', () => {
 
   it('upscales and fixes faces through extra-single-image', async () => {
     const backend = await setUp();
-    const job = imageJob({
+    const job = sd15Job({
       width: 64,
       height: 64,
       postProcessing: ['CodeFormers', 'RealESRGAN_x4plus'],
@@ -296,7 +281,7 @@ describe('A1111 backend: LoRAs and post-processing', () => {
 
   it('finds an installed upscaler by a loose name and skips what A1111 cannot do', async () => {
     const backend = await setUp({ upscalers: ['4x_NMKD-Siax_200k', 'R-ESRGAN 4x+'] });
-    const job = imageJob({ width: 64, height: 64, postProcessing: ['NMKD_Siax', 'strip_background'] });
+    const job = sd15Job({ width: 64, height: 64, postProcessing: ['NMKD_Siax', 'strip_background'] });
     const [image] = await backend.generate(job, jobContext().context);
     expect(fake.callsTo('/sdapi/v1/extra-single-image')[0]?.body).toMatchObject({
       upscaler_1: '4x_NMKD-Siax_200k',
@@ -309,7 +294,7 @@ describe('A1111 backend: LoRAs and post-processing', () => {
 
   it('makes no extras call when nothing asked for can be done', async () => {
     const backend = await setUp();
-    await backend.generate(imageJob({ postProcessing: ['strip_background'] }), jobContext().context);
+    await backend.generate(sd15Job({ postProcessing: ['strip_background'] }), jobContext().context);
     expect(fake.callsTo('/sdapi/v1/extra-single-image')).toHaveLength(0);
   });
 });
@@ -318,7 +303,7 @@ describe('A1111 backend: failures', () => {
   it('turns an error answer into a BackendError with A1111 message', async () => {
     const backend = await setUp();
     fake.failNext(1, { path: '/sdapi/v1/txt2img', status: 500 });
-    const error = await backend.generate(imageJob(), jobContext().context).catch((caught: unknown) => caught);
+    const error = await backend.generate(sd15Job(), jobContext().context).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BackendError);
     expect((error as BackendError).message).toBe(
       'a1111 /sdapi/v1/txt2img: injected failure: fake backend (HTTP 500)',
@@ -329,7 +314,7 @@ describe('A1111 backend: failures', () => {
   it('aborts the request and interrupts A1111 when the job is aborted', async () => {
     const backend = await setUp({ stepDelayMs: 200 });
     const controller = new AbortController();
-    const running = backend.generate(imageJob({ steps: 50 }), jobContext(controller.signal).context);
+    const running = backend.generate(sd15Job({ steps: 50 }), jobContext(controller.signal).context);
     await waitFor(() => fake.generations.length === 1);
     controller.abort(new Error('job overran'));
     await expect(running).rejects.toThrow('job overran');
@@ -340,7 +325,7 @@ describe('A1111 backend: failures', () => {
   it('gives up after timeoutMs and interrupts A1111', async () => {
     const backend = await setUp({}, { timeoutMs: 150 });
     fake.hang(true, { path: '/sdapi/v1/txt2img' });
-    await expect(backend.generate(imageJob(), jobContext().context)).rejects.toThrow(
+    await expect(backend.generate(sd15Job(), jobContext().context)).rejects.toThrow(
       'a1111 did not answer /sdapi/v1/txt2img within 0.15 s',
     );
     await waitFor(() => fake.callsTo('/sdapi/v1/interrupt', 'POST').length === 1);

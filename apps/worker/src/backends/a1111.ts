@@ -17,6 +17,12 @@ import {
   createCheckpointGate,
   loadCheckpoint,
 } from './a1111-checkpoints.js';
+import {
+  type BackendHttp,
+  BackendTimeoutError,
+  createBackendHttp,
+  imageBackendWording,
+} from './backend-http.js';
 import { type BackendSampler, hiresFirstPass, samplerFallbackNote, toA1111Sampler } from './samplers.js';
 import {
   BackendError,
@@ -64,7 +70,14 @@ const DEFAULT_PROGRESS_INTERVAL_MS = 500;
 const INFO_TIMEOUT_MS = 15_000;
 
 export function createA1111Backend(options: A1111BackendOptions): ImageBackend {
-  const http = createA1111Http(options.url, options.fetch ?? globalThis.fetch);
+  const http = createBackendHttp({
+    base: options.url.replace(/\/+$/, ''),
+    label: 'a1111',
+    fetch: options.fetch,
+    defaultTimeoutMs: INFO_TIMEOUT_MS,
+    errorMessage: readA1111Error,
+    wording: imageBackendWording('a1111'),
+  });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const catalog = createCheckpointCatalog(http, options.models);
   const gate = createCheckpointGate((title) => loadCheckpoint(http, catalog, title, timeoutMs));
@@ -88,7 +101,7 @@ interface GenerateSettings {
 }
 
 async function generateImages(
-  http: A1111Http,
+  http: BackendHttp,
   catalog: CheckpointCatalog,
   gate: CheckpointGate,
   job: ImageJob,
@@ -113,7 +126,7 @@ async function generateImages(
       timeoutMs: settings.timeoutMs,
     });
   } catch (error) {
-    if (error instanceof A1111TimeoutError) interrupt();
+    if (error instanceof BackendTimeoutError) interrupt();
     throw error;
   } finally {
     context.signal.removeEventListener('abort', interrupt);
@@ -245,7 +258,7 @@ interface A1111Lora {
 
 /** A prompt tag per LoRA found locally (by name or alias, any case); the rest are reported, not fatal. */
 async function resolveLoras(
-  http: A1111Http,
+  http: BackendHttp,
   requests: LoraRequest[],
 ): Promise<{ tags: string[]; notes: GenMetadataEntry[] }> {
   if (requests.length === 0) return { tags: [], notes: [] };
@@ -287,7 +300,7 @@ interface ExtrasPlan {
 }
 
 /** Face fixers run before the upscaler (`upscale_first: false`), the horde's default order. */
-async function planPostProcessing(http: A1111Http, job: ImageJob): Promise<ExtrasPlan> {
+async function planPostProcessing(http: BackendHttp, job: ImageJob): Promise<ExtrasPlan> {
   if (job.postProcessing.length === 0) return { notes: [] };
   const strength = job.facefixerStrength ?? 0.75;
   const fields: Record<string, unknown> = { resize_mode: 0, upscale_first: false, upscaler_1: 'None' };
@@ -315,7 +328,7 @@ async function planPostProcessing(http: A1111Http, job: ImageJob): Promise<Extra
  * An ESRGAN-family model the owner installed, matched loosely because file names vary
  * (`4x_NMKD-Siax_200k` for `NMKD_Siax`). The scale is read from the `4x`/`2x` in the horde name.
  */
-async function findInstalledUpscaler(http: A1111Http, hordeName: string) {
+async function findInstalledUpscaler(http: BackendHttp, hordeName: string) {
   const normalise = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
   const wanted = normalise(hordeName);
   const installed = ((await http.get('/sdapi/v1/upscalers')) ?? []) as { name: string }[];
@@ -325,7 +338,7 @@ async function findInstalledUpscaler(http: A1111Http, hordeName: string) {
 }
 
 async function postProcess(
-  http: A1111Http,
+  http: BackendHttp,
   image: Buffer,
   fields: Record<string, unknown>,
   context: JobContext,
@@ -347,7 +360,7 @@ async function postProcess(
  * Reports `/sdapi/v1/progress` while a generation runs; only rising values (A1111 reports 0 between jobs).
  * A1111 reports its current task, which is ours unless someone else uses the instance too.
  */
-function pollProgress(http: A1111Http, intervalMs: number, context: JobContext): () => void {
+function pollProgress(http: BackendHttp, intervalMs: number, context: JobContext): () => void {
   let best = 0;
   let asking = false;
   const check = async () => {
@@ -371,82 +384,25 @@ function pollProgress(http: A1111Http, intervalMs: number, context: JobContext):
   return () => clearInterval(timer);
 }
 
-// --- HTTP ----------------------------------------------------------------------------------------------
-
-interface RequestOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
-
-interface A1111Http {
-  get(path: string): Promise<unknown>;
-  post(path: string, body: unknown, options?: RequestOptions): Promise<unknown>;
-}
-
-/** Our own time limit ran out (as opposed to the job being aborted by the worker). */
-class A1111TimeoutError extends BackendError {}
-
-function createA1111Http(url: string, fetchImpl: typeof fetch): A1111Http {
-  const base = url.replace(/\/+$/, '');
-  const request = async (method: string, path: string, body: unknown, options: RequestOptions) => {
-    const timeoutMs = options.timeoutMs ?? INFO_TIMEOUT_MS;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    let status: number;
-    let text: string;
-    try {
-      const response = await fetchImpl(`${base}${path}`, {
-        method,
-        signal,
-        ...(body === undefined
-          ? {}
-          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (timeout.aborted)
-        throw new A1111TimeoutError(`a1111 did not answer ${path} within ${timeoutMs / 1000} s`);
-      throw new BackendError(`a1111 at ${base} is unreachable: ${describeCause(error)}`);
-    }
-    if (status < 200 || status >= 300) {
-      throw new BackendError(`a1111 ${path}: ${readA1111Error(text)} (HTTP ${status})`, status);
-    }
-    try {
-      return text === '' ? undefined : (JSON.parse(text) as unknown);
-    } catch {
-      throw new BackendError(`a1111 ${path}: answer is not JSON`);
-    }
-  };
-  return {
-    get: (path) => request('GET', path, undefined, {}),
-    post: (path, body, options = {}) => request('POST', path, body, options),
-  };
-}
+// --- Error answers -------------------------------------------------------------------------------------
 
 /**
  * A1111's middleware answers `{error, detail, body, errors}`: `detail` carries an HTTPException's message,
  * `errors` any other exception's. FastAPI's validation errors are `{detail: [{loc, msg}]}`.
  */
-function readA1111Error(text: string): string {
+function readA1111Error(body: unknown, text: string): string {
   try {
-    const body = JSON.parse(text) as { error?: unknown; detail?: unknown; errors?: unknown };
-    if (Array.isArray(body.detail)) {
-      return body.detail
+    const { error, detail, errors } = (body ?? {}) as { error?: unknown; detail?: unknown; errors?: unknown };
+    if (Array.isArray(detail)) {
+      return detail
         .map((entry: { loc?: unknown[]; msg?: unknown }) => `${entry.loc?.at(-1)}: ${entry.msg}`)
         .join('; ');
     }
-    const message = [body.detail, body.errors].find((part) => typeof part === 'string' && part !== '');
-    const parts = [body.error, message].filter((part) => typeof part === 'string' && part !== '');
+    const message = [detail, errors].find((part) => typeof part === 'string' && part !== '');
+    const parts = [error, message].filter((part) => typeof part === 'string' && part !== '');
     if (parts.length > 0) return parts.join(': ');
   } catch {
-    // Not JSON: a proxy's page or plain text.
+    // A detail list of another shape.
   }
   return text.slice(0, 200) || 'no details';
-}
-
-function describeCause(error: unknown): string {
-  const cause = (error as { cause?: { message?: unknown } } | undefined)?.cause?.message;
-  return typeof cause === 'string' ? cause : error instanceof Error ? error.message : String(error);
 }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { type BackendHttp, createBackendHttp, imageBackendWording } from './backend-http.js';
 import type { ComfyWorkflow } from './comfyui-workflow.js';
 import { BackendError, type JobContext } from './types.js';
 
@@ -105,7 +106,7 @@ async function queuePrompt(
   clientId: string,
   signal: AbortSignal,
 ): Promise<string> {
-  const answer = (await http.post('/prompt', { prompt: workflow, client_id: clientId }, signal)) as {
+  const answer = (await http.post('/prompt', { prompt: workflow, client_id: clientId }, { signal })) as {
     prompt_id?: unknown;
   };
   if (typeof answer?.prompt_id !== 'string') throw new BackendError('comfyui /prompt returned no prompt_id');
@@ -149,7 +150,7 @@ async function waitForHistory(
   signal: AbortSignal,
 ): Promise<HistoryEntry> {
   for (;;) {
-    const history = (await http.get(`/history/${encodeURIComponent(promptId)}`, signal)) as
+    const history = (await http.get(`/history/${encodeURIComponent(promptId)}`, { signal })) as
       | Record<string, HistoryEntry>
       | undefined;
     const entry = history?.[promptId];
@@ -287,83 +288,43 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 // --- HTTP ----------------------------------------------------------------------------------------------
 
-export interface ComfyHttp {
-  get(path: string, signal?: AbortSignal): Promise<unknown>;
-  post(path: string, body: unknown, signal?: AbortSignal): Promise<unknown>;
+export interface ComfyHttp extends BackendHttp {
   /** `POST /upload/image`; the name to give LoadImage (`subfolder/name` when ComfyUI chose a subfolder). */
   upload(image: Buffer, fileName: string, signal: AbortSignal): Promise<string>;
   download(file: ComfyFile, signal: AbortSignal): Promise<Buffer>;
 }
 
-export function createComfyHttp(base: string, fetchImpl: typeof fetch): ComfyHttp {
-  const request = async (
-    path: string,
-    init: RequestInit,
-    signal: AbortSignal | undefined,
-  ): Promise<Response> => {
-    const timeout = AbortSignal.timeout(INFO_TIMEOUT_MS);
-    let response: Response;
-    try {
-      response = await fetchImpl(`${base}${path}`, {
-        ...init,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted)
-        throw new BackendError(`comfyui did not answer ${path} within ${INFO_TIMEOUT_MS / 1000} s`);
-      throw new BackendError(`comfyui at ${base} is unreachable: ${describeCause(error)}`);
-    }
-    if (!response.ok) {
-      const text = await response.text().catch(() => '');
-      throw new BackendError(
-        `comfyui ${path.split('?')[0]}: ${readComfyError(text)} (HTTP ${response.status})`,
-        response.status,
-      );
-    }
-    return response;
-  };
-  const json = async (response: Response, path: string) => {
-    const text = await response.text();
-    try {
-      return text === '' ? undefined : (JSON.parse(text) as unknown);
-    } catch {
-      throw new BackendError(`comfyui ${path}: answer is not JSON`);
-    }
-  };
+export function createComfyHttp(base: string, fetchImpl?: typeof fetch): ComfyHttp {
+  const http = createBackendHttp({
+    base,
+    label: 'comfyui',
+    fetch: fetchImpl,
+    defaultTimeoutMs: INFO_TIMEOUT_MS,
+    errorMessage: readComfyError,
+    wording: imageBackendWording('comfyui'),
+  });
   return {
-    get: async (path, signal) => json(await request(path, { method: 'GET' }, signal), path),
-    post: async (path, body, signal) =>
-      json(
-        await request(
-          path,
-          { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
-          signal,
-        ),
-        path,
-      ),
+    ...http,
     upload: async (image, fileName, signal) => {
       const form = new FormData();
       form.append('image', new Blob([new Uint8Array(image)], { type: 'image/png' }), fileName);
       form.append('type', 'input');
       form.append('overwrite', 'true');
-      const answer = (await json(
-        await request('/upload/image', { method: 'POST', body: form }, signal),
-        '/upload/image',
-      )) as { name?: unknown; subfolder?: unknown } | undefined;
+      const answer = (await http.post('/upload/image', form, { signal })) as
+        | { name?: unknown; subfolder?: unknown }
+        | undefined;
       if (typeof answer?.name !== 'string') throw new BackendError('comfyui /upload/image returned no name');
       return typeof answer.subfolder === 'string' && answer.subfolder !== ''
         ? `${answer.subfolder}/${answer.name}`
         : answer.name;
     },
-    download: async (file, signal) => {
+    download: (file, signal) => {
       const query = new URLSearchParams({
         filename: file.filename,
         subfolder: file.subfolder,
         type: file.type,
       });
-      const response = await request(`/view?${query}`, { method: 'GET' }, signal);
-      return Buffer.from(await response.arrayBuffer());
+      return http.getBytes(`/view?${query}`, { signal });
     },
   };
 }
@@ -372,19 +333,18 @@ export function createComfyHttp(base: string, fetchImpl: typeof fetch): ComfyHtt
  * ComfyUI's `/prompt` rejects a graph with `{error: {message, details}, node_errors: {[id]: {class_type,
  * errors: [{message, details}]}}}`; the per-node errors say what is actually wrong.
  */
-function readComfyError(text: string): string {
+function readComfyError(body: unknown, text: string): string {
   try {
-    const body = JSON.parse(text) as {
+    const { error, node_errors } = (body ?? {}) as {
       error?: { message?: string; details?: string } | string;
       node_errors?: Record<
         string,
         { class_type?: string; errors?: { message?: string; details?: string }[] }
       >;
     };
-    const { error } = body;
     const summary =
       typeof error === 'string' ? error : [error?.message, error?.details].filter(Boolean).join(': ');
-    const nodes = Object.entries(body.node_errors ?? {}).flatMap(([id, node]) =>
+    const nodes = Object.entries(node_errors ?? {}).flatMap(([id, node]) =>
       (node.errors ?? []).map(
         (entry) =>
           `${node.class_type ?? 'node'} ${id}: ${[entry.message, entry.details].filter(Boolean).join(': ')}`,
@@ -393,12 +353,7 @@ function readComfyError(text: string): string {
     const parts = [summary, ...nodes].filter(Boolean);
     if (parts.length > 0) return parts.join('; ');
   } catch {
-    // Not JSON: a proxy's page or plain text.
+    // Node errors of another shape.
   }
   return text.slice(0, 200) || 'no details';
-}
-
-function describeCause(error: unknown): string {
-  const cause = (error as { cause?: { message?: unknown } } | undefined)?.cause?.message;
-  return typeof cause === 'string' ? cause : error instanceof Error ? error.message : String(error);
 }

@@ -2,37 +2,22 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakePng } from '../testing/fake-a1111.js';
 import { type FakeComfyUi, type FakeNode, startFakeComfyUi } from '../testing/fake-comfyui.js';
+import { imageJob, jobContext } from '../testing/jobs.js';
 import { createComfyUiBackend } from './comfyui.js';
-import { BackendError, type ImageJob, type JobContext } from './types.js';
+import { BackendError, type ImageJob } from './types.js';
 
-function imageJob(overrides: Partial<ImageJob> = {}): ImageJob {
-  return {
-    id: 'job-1',
+/** The fixture job on the fake's SD 1.5 checkpoint, at this file's size and sampling. */
+const sd15Job = (overrides: Partial<ImageJob> = {}) =>
+  imageJob({
     model: 'v1-5-pruned-emaonly',
-    prompt: 'a lighthouse at dusk',
     negativePrompt: 'blurry',
-    width: 512,
     height: 384,
     steps: 8,
     cfgScale: 6.5,
     sampler: 'k_dpmpp_sde',
-    karras: true,
     seed: 1234,
-    count: 1,
-    clipSkip: 1,
-    tiling: false,
-    hiresFix: false,
-    loras: [],
-    postProcessing: [],
     ...overrides,
-  };
-}
-
-function jobContext(signal = new AbortController().signal) {
-  const progress: number[] = [];
-  const context: JobContext = { signal, progress: (fraction) => progress.push(fraction) };
-  return { context, progress };
-}
+  });
 
 let fake: FakeComfyUi;
 afterEach(() => fake?.close());
@@ -69,9 +54,9 @@ describe('ComfyUI backend: models', () => {
       { models: { Juggernaut: 'SDXL/juggernautXL_v9', Missing: 'nope.safetensors' } },
     );
     expect(await backend.models()).toEqual(['Juggernaut']);
-    await backend.generate(imageJob({ model: 'Juggernaut' }), jobContext().context);
+    await backend.generate(sd15Job({ model: 'Juggernaut' }), jobContext().context);
     expect(lastGraph().checkpoint?.inputs.ckpt_name).toBe('SDXL/juggernautXL_v9.safetensors');
-    await expect(backend.generate(imageJob({ model: 'Missing' }), jobContext().context)).rejects.toThrow(
+    await expect(backend.generate(sd15Job({ model: 'Missing' }), jobContext().context)).rejects.toThrow(
       'comfyui has no checkpoint for model Missing',
     );
   });
@@ -80,7 +65,7 @@ describe('ComfyUI backend: models', () => {
 describe('ComfyUI backend: txt2img', () => {
   it('builds the graph from the job and returns the saved batch', async () => {
     const backend = await setUp();
-    const images = await backend.generate(imageJob({ count: 2 }), jobContext().context);
+    const images = await backend.generate(sd15Job({ count: 2 }), jobContext().context);
 
     const graph = lastGraph();
     expect(graph.checkpoint).toEqual({
@@ -115,7 +100,7 @@ describe('ComfyUI backend: txt2img', () => {
   it('uses the normal scheduler without karras, and a fallback sampler it reports', async () => {
     const backend = await setUp();
     const [image] = await backend.generate(
-      imageJob({ sampler: 'k_unknown', karras: false }),
+      sd15Job({ sampler: 'k_unknown', karras: false }),
       jobContext().context,
     );
     expect(lastGraph().sampler?.inputs).toMatchObject({
@@ -129,7 +114,7 @@ describe('ComfyUI backend: txt2img', () => {
 
   it('chains LoRAs and clip skip, and reports LoRAs it does not have', async () => {
     const backend = await setUp();
-    const job = imageJob({
+    const job = sd15Job({
       clipSkip: 2,
       loras: [
         { name: 'ADD_DETAIL', model: 0.8, clip: 0.6, isVersion: false },
@@ -161,7 +146,7 @@ describe('ComfyUI backend: txt2img', () => {
   it('runs a hires fix as a second KSampler pass on the upscaled latent', async () => {
     const backend = await setUp({ stepDelayMs: 5 });
     const { context, progress } = jobContext();
-    const job = imageJob({ width: 1024, height: 768, hiresFix: true, hiresFixDenoisingStrength: 0.45 });
+    const job = sd15Job({ width: 1024, height: 768, hiresFix: true, hiresFixDenoisingStrength: 0.45 });
     const [image] = await backend.generate(job, context);
 
     const graph = lastGraph();
@@ -183,7 +168,7 @@ describe('ComfyUI backend: txt2img', () => {
   it('reports progress per sampler step from the WebSocket, ending at 1', async () => {
     const backend = await setUp({ stepDelayMs: 5 });
     const { context, progress } = jobContext();
-    await backend.generate(imageJob({ steps: 10 }), context);
+    await backend.generate(sd15Job({ steps: 10 }), context);
     expect(progress).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
     // The end came over the socket: history was read once, not polled.
     expect(fake.callsTo(`/history/${fake.prompts[0]?.id}`)).toHaveLength(1);
@@ -191,7 +176,7 @@ describe('ComfyUI backend: txt2img', () => {
 
   it('still finishes when the WebSocket opens but never reports', async () => {
     const backend = await setUp({ webSocket: 'silent' });
-    const images = await backend.generate(imageJob(), jobContext().context);
+    const images = await backend.generate(sd15Job(), jobContext().context);
     expect(images).toHaveLength(1);
     await waitFor(() => fake.socketCount === 0);
     // Only the slow safety look (20 poll intervals) found the end, not a busy poll.
@@ -200,7 +185,7 @@ describe('ComfyUI backend: txt2img', () => {
 
   it('polls /history when the WebSocket is unavailable', async () => {
     const backend = await setUp({ webSocket: false, stepDelayMs: 10 });
-    const images = await backend.generate(imageJob({ steps: 10 }), jobContext().context);
+    const images = await backend.generate(sd15Job({ steps: 10 }), jobContext().context);
     expect(images).toHaveLength(1);
     expect(fake.callsTo(`/history/${fake.prompts[0]?.id}`).length).toBeGreaterThan(1);
   });
@@ -210,7 +195,7 @@ describe('ComfyUI backend: img2img and painting', () => {
   it('uploads the source at the job size and encodes it', async () => {
     const backend = await setUp();
     const source = await fakePng(256, 256, 5);
-    const job = imageJob({
+    const job = sd15Job({
       count: 2,
       denoisingStrength: 0.6,
       source: { image: source, processing: 'img2img' },
@@ -238,7 +223,7 @@ describe('ComfyUI backend: img2img and painting', () => {
 
   it('inpaints with an uploaded mask', async () => {
     const backend = await setUp();
-    const job = imageJob({
+    const job = sd15Job({
       source: {
         image: await fakePng(512, 384, 5),
         processing: 'inpainting',
@@ -256,7 +241,7 @@ describe('ComfyUI backend: img2img and painting', () => {
 
   it('outpaints with the mask LoadImage reads from transparency', async () => {
     const backend = await setUp();
-    const job = imageJob({ source: { image: await fakePng(512, 384, 5), processing: 'outpainting' } });
+    const job = sd15Job({ source: { image: await fakePng(512, 384, 5), processing: 'outpainting' } });
     await backend.generate(job, jobContext().context);
     expect(fake.uploads.size).toBe(1);
     expect(lastGraph().encode?.inputs.mask).toEqual(['source', 1]);
@@ -300,7 +285,7 @@ describe('ComfyUI backend: a user workflow template', () => {
       lora: false,
       hiresFix: false,
     });
-    const images = await backend.generate(imageJob({ count: 2 }), jobContext().context);
+    const images = await backend.generate(sd15Job({ count: 2 }), jobContext().context);
 
     const graph = lastGraph();
     expect(graph['3']?.inputs).toMatchObject({
@@ -334,7 +319,7 @@ describe('ComfyUI backend: failures', () => {
       '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
     };
     const backend = await setUp({}, { workflow: broken });
-    const error = await backend.generate(imageJob(), jobContext().context).catch((caught: unknown) => caught);
+    const error = await backend.generate(sd15Job(), jobContext().context).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BackendError);
     expect((error as BackendError).status).toBe(400);
     expect((error as BackendError).message).toContain('Prompt outputs failed validation');
@@ -348,7 +333,7 @@ describe('ComfyUI backend: failures', () => {
 
   it('explains an unknown node type', async () => {
     const backend = await setUp({}, { workflow: { '1': { class_type: 'MagicNode', inputs: {} } } });
-    await expect(backend.generate(imageJob(), jobContext().context)).rejects.toThrow(
+    await expect(backend.generate(sd15Job(), jobContext().context)).rejects.toThrow(
       "comfyui /prompt: Cannot execute because node MagicNode does not exist.: Node ID '#1' (HTTP 400)",
     );
   });
@@ -359,7 +344,7 @@ describe('ComfyUI backend: failures', () => {
   ])('reports an execution error seen through %s', async (_path, webSocket) => {
     const backend = await setUp({ webSocket });
     fake.failNextExecution('CUDA out of memory');
-    await expect(backend.generate(imageJob(), jobContext().context)).rejects.toThrow(
+    await expect(backend.generate(sd15Job(), jobContext().context)).rejects.toThrow(
       new BackendError('comfyui: KSampler failed: CUDA out of memory'),
     );
   });
@@ -367,7 +352,7 @@ describe('ComfyUI backend: failures', () => {
   it('interrupts its prompt when the job is aborted', async () => {
     const backend = await setUp({ stepDelayMs: 50 });
     const controller = new AbortController();
-    const running = backend.generate(imageJob({ steps: 100 }), jobContext(controller.signal).context);
+    const running = backend.generate(sd15Job({ steps: 100 }), jobContext(controller.signal).context);
     await waitFor(() => fake.prompts.length === 1);
     controller.abort(new Error('job overran'));
     await expect(running).rejects.toThrow('job overran');
@@ -381,7 +366,7 @@ describe('ComfyUI backend: failures', () => {
   it('gives up after timeoutMs while still uploading the source', async () => {
     const backend = await setUp({}, { timeoutMs: 150 });
     fake.hang(true, { path: '/upload/image' });
-    const job = imageJob({ source: { image: await fakePng(64, 64, 1), processing: 'img2img' } });
+    const job = sd15Job({ source: { image: await fakePng(64, 64, 1), processing: 'img2img' } });
     await expect(backend.generate(job, jobContext().context)).rejects.toThrow(
       new BackendError('comfyui did not finish within 0.15 s'),
     );
@@ -390,7 +375,7 @@ describe('ComfyUI backend: failures', () => {
 
   it('gives up after timeoutMs and interrupts its prompt', async () => {
     const backend = await setUp({ stepDelayMs: 50 }, { timeoutMs: 200 });
-    await expect(backend.generate(imageJob({ steps: 100 }), jobContext().context)).rejects.toThrow(
+    await expect(backend.generate(sd15Job({ steps: 100 }), jobContext().context)).rejects.toThrow(
       'comfyui did not finish within 0.2 s',
     );
     await waitFor(() => fake.callsTo('/interrupt', 'POST').length === 1);

@@ -63,7 +63,7 @@ const DEFAULT_POLL_INTERVAL_MS = 500;
 
 export function createComfyUiBackend(options: ComfyUiBackendOptions): ImageBackend {
   const base = options.url.replace(/\/+$/, '');
-  const http = createComfyHttp(base, options.fetch ?? globalThis.fetch);
+  const http = createComfyHttp(base, options.fetch);
   const template = options.workflow;
   const settings: JobSettings = {
     socketUrl: `${base.replace(/^http/, 'ws')}/ws`,

@@ -1,37 +1,13 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { isWebp } from '../images.js';
+import { imageJob, jobContext } from '../testing/jobs.js';
 import { createDemoImageBackend, DEMO_IMAGE_MODEL, paintScene, renderDemoImage } from './demo-image.js';
-import { BackendError, type ImageJob, type JobContext } from './types.js';
+import { BackendError, type ImageJob } from './types.js';
 
-function imageJob(overrides: Partial<ImageJob> = {}): ImageJob {
-  return {
-    id: 'job-1',
-    model: DEMO_IMAGE_MODEL,
-    prompt: 'a lighthouse at dusk',
-    negativePrompt: '',
-    width: 64,
-    height: 64,
-    steps: 4,
-    cfgScale: 7,
-    sampler: 'k_euler_a',
-    karras: true,
-    seed: 42,
-    count: 1,
-    clipSkip: 1,
-    tiling: false,
-    hiresFix: false,
-    loras: [],
-    postProcessing: [],
-    ...overrides,
-  };
-}
-
-function jobContext(signal: AbortSignal = new AbortController().signal) {
-  const progress: number[] = [];
-  const context: JobContext = { signal, progress: (fraction) => progress.push(fraction) };
-  return { context, progress };
-}
+/** A small fixture job for the demo model: quick to paint. */
+const demoJob = (overrides: Partial<ImageJob> = {}) =>
+  imageJob({ model: DEMO_IMAGE_MODEL, width: 64, height: 64, steps: 4, seed: 42, ...overrides });
 
 describe('demo image backend', () => {
   it('claims only what it does: plain pictures, in batches', async () => {
@@ -57,17 +33,14 @@ describe('demo image backend', () => {
     [512, 768],
     [1024, 1024],
   ])('makes a WebP of exactly %i×%i', async (width, height) => {
-    const [image] = await createDemoImageBackend().generate(
-      imageJob({ width, height }),
-      jobContext().context,
-    );
+    const [image] = await createDemoImageBackend().generate(demoJob({ width, height }), jobContext().context);
     expect(isWebp(image!.data)).toBe(true);
     const metadata = await sharp(image!.data).metadata();
     expect(metadata).toMatchObject({ format: 'webp', width, height });
   });
 
   it('says in its EXIF and gen_metadata that it is not AI', async () => {
-    const [image] = await createDemoImageBackend().generate(imageJob(), jobContext().context);
+    const [image] = await createDemoImageBackend().generate(demoJob(), jobContext().context);
     const { exif } = await sharp(image!.data).metadata();
     expect(exif?.toString('latin1')).toContain('not AI-generated');
     expect(exif?.toString('latin1')).toContain('hordekit-worker demo');
@@ -86,7 +59,7 @@ describe('demo image backend', () => {
 
   it('gives image i of a batch the seed seed + i, in order', async () => {
     const { context, progress } = jobContext();
-    const images = await createDemoImageBackend().generate(imageJob({ seed: 100, count: 3 }), context);
+    const images = await createDemoImageBackend().generate(demoJob({ seed: 100, count: 3 }), context);
     expect(images.map((image) => image.seed)).toEqual([100, 101, 102]);
     for (const image of images) {
       expect(image.data.equals(await renderDemoImage('a lighthouse at dusk', image.seed, 64, 64))).toBe(true);
@@ -97,7 +70,7 @@ describe('demo image backend', () => {
   it('simulates steps with progress when given a step delay', async () => {
     const backend = createDemoImageBackend({ stepDelayMs: 1 });
     const { context, progress } = jobContext();
-    await backend.generate(imageJob({ steps: 4, count: 2 }), context);
+    await backend.generate(demoJob({ steps: 4, count: 2 }), context);
     // One report per step (8) and one per finished image (2).
     expect(progress).toHaveLength(10);
     expect(progress.slice(0, 4)).toEqual([1 / 8, 2 / 8, 3 / 8, 4 / 8]);
@@ -108,7 +81,7 @@ describe('demo image backend', () => {
     const backend = createDemoImageBackend({ stepDelayMs: 20 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
-    const running = backend.generate(imageJob({ steps: 50 }), jobContext(controller.signal).context);
+    const running = backend.generate(demoJob({ steps: 50 }), jobContext(controller.signal).context);
     await expect(running).rejects.toThrow(BackendError);
     await expect(running).rejects.toThrow('demo: generation aborted');
   });

@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { jobContext, textJob } from '../testing/jobs.js';
 import { createDemoTextBackend, DEMO_TEXT_MARKER, DEMO_TEXT_MODEL } from './demo-text.js';
-import { BackendError, type JobContext, type TextJob } from './types.js';
+import { BackendError, type TextJob } from './types.js';
 
-function textJob(overrides: Partial<TextJob> = {}): TextJob {
-  return {
-    id: 'job-1',
-    model: DEMO_TEXT_MODEL,
-    prompt: 'Tell me about the sea.',
-    maxLength: 80,
-    maxContextLength: 1024,
-    params: {},
-    ...overrides,
-  };
-}
-
-function jobContext(signal: AbortSignal = new AbortController().signal) {
-  const progress: number[] = [];
-  const context: JobContext = { signal, progress: (fraction) => progress.push(fraction) };
-  return { context, progress };
-}
+/** The fixture job for the demo model, with this file's prompt. */
+const demoJob = (overrides: Partial<TextJob> = {}) =>
+  textJob({ model: DEMO_TEXT_MODEL, prompt: 'Tell me about the sea.', ...overrides });
 
 describe('demo text backend', () => {
   it('advertises its model and limits', async () => {
@@ -33,8 +20,8 @@ describe('demo text backend', () => {
 
   it('writes the same marked text for the same prompt, seed and length', async () => {
     const backend = createDemoTextBackend();
-    const first = await backend.generate(textJob(), jobContext().context);
-    const again = await backend.generate(textJob(), jobContext().context);
+    const first = await backend.generate(demoJob(), jobContext().context);
+    const again = await backend.generate(demoJob(), jobContext().context);
     expect(again).toEqual(first);
     expect(first.text.startsWith(`${DEMO_TEXT_MARKER} `)).toBe(true);
     expect(first.seed).toBe(0);
@@ -42,12 +29,12 @@ describe('demo text backend', () => {
 
   it('writes different text for another prompt or seed', async () => {
     const backend = createDemoTextBackend();
-    const base = (await backend.generate(textJob(), jobContext().context)).text;
+    const base = (await backend.generate(demoJob(), jobContext().context)).text;
     const otherPrompt = await backend.generate(
-      textJob({ prompt: 'Tell me about the hills.' }),
+      demoJob({ prompt: 'Tell me about the hills.' }),
       jobContext().context,
     );
-    const otherSeed = await backend.generate(textJob({ params: { sampler_seed: 9 } }), jobContext().context);
+    const otherSeed = await backend.generate(demoJob({ params: { sampler_seed: 9 } }), jobContext().context);
     expect(otherPrompt.text).not.toBe(base);
     expect(otherSeed.text).not.toBe(base);
     expect(otherSeed.seed).toBe(9);
@@ -56,7 +43,7 @@ describe('demo text backend', () => {
   it('is about max_length tokens long by the horde estimate (characters / 4), capped by the backend', async () => {
     const backend = createDemoTextBackend({ maxLength: 100 });
     for (const maxLength of [16, 80, 100, 400]) {
-      const { text } = await backend.generate(textJob({ maxLength }), jobContext().context);
+      const { text } = await backend.generate(demoJob({ maxLength }), jobContext().context);
       const tokens = Math.min(maxLength, 100);
       expect(text.length).toBeLessThanOrEqual(tokens * 4);
       expect(text.length).toBeGreaterThan(tokens * 4 - 20);
@@ -66,14 +53,14 @@ describe('demo text backend', () => {
   it('reports progress per word when slowed down, and stops when aborted', async () => {
     const slow = createDemoTextBackend({ tokenDelayMs: 1 });
     const { context, progress } = jobContext();
-    await slow.generate(textJob({ maxLength: 20 }), context);
+    await slow.generate(demoJob({ maxLength: 20 }), context);
     expect(progress.length).toBeGreaterThan(3);
     expect(progress.at(-1)).toBe(1);
 
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
     const running = createDemoTextBackend({ tokenDelayMs: 10 }).generate(
-      textJob({ maxLength: 400 }),
+      demoJob({ maxLength: 400 }),
       jobContext(controller.signal).context,
     );
     await expect(running).rejects.toThrow(BackendError);

@@ -4,8 +4,9 @@ import {
   type FakeKoboldCppOptions,
   startFakeKoboldCpp,
 } from '../testing/fake-koboldcpp.js';
+import { jobContext, textJob } from '../testing/jobs.js';
 import { createKoboldBackend, type KoboldBackendOptions } from './kobold.js';
-import { BackendError, type JobContext, type TextJob } from './types.js';
+import { BackendError } from './types.js';
 
 const fakes: FakeKoboldCpp[] = [];
 afterEach(async () => {
@@ -16,24 +17,6 @@ async function startFake(options: FakeKoboldCppOptions = {}) {
   const fake = await startFakeKoboldCpp(options);
   fakes.push(fake);
   return fake;
-}
-
-function textJob(overrides: Partial<TextJob> = {}): TextJob {
-  return {
-    id: 'job-1',
-    model: 'koboldcpp/FakeLlama-7B',
-    prompt: 'Once upon a time',
-    maxLength: 80,
-    maxContextLength: 1024,
-    params: {},
-    ...overrides,
-  };
-}
-
-function jobContext(signal: AbortSignal = new AbortController().signal) {
-  const progress: number[] = [];
-  const context: JobContext = { signal, progress: (fraction) => progress.push(fraction) };
-  return { context, progress };
 }
 
 function backendFor(fake: FakeKoboldCpp, options: Partial<KoboldBackendOptions> = {}) {

@@ -8,6 +8,7 @@
  * multi-user koboldcpp reports and stops only our generation, never someone else's.
  */
 import { randomUUID } from 'node:crypto';
+import { type BackendHttp, BackendTimeoutError, createBackendHttp } from './backend-http.js';
 import {
   BackendError,
   type GeneratedText,
@@ -47,7 +48,13 @@ const CHARS_PER_TOKEN = 4;
 
 /** Connects to the KoboldAI API at `options.url` and learns its model and limits. */
 export async function createKoboldBackend(options: KoboldBackendOptions): Promise<TextBackend> {
-  const http = createKoboldHttp(options.url, options.fetch ?? globalThis.fetch);
+  const http = createBackendHttp({
+    base: options.url.replace(/\/+$/, ''),
+    label: 'Kobold API',
+    fetch: options.fetch,
+    defaultTimeoutMs: INFO_TIMEOUT_MS,
+    errorMessage: koboldErrorMessage,
+  });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
 
@@ -84,7 +91,7 @@ interface GenerateSettings {
 }
 
 async function generateText(
-  http: KoboldHttp,
+  http: BackendHttp,
   job: TextJob,
   context: JobContext,
   settings: GenerateSettings,
@@ -102,7 +109,7 @@ async function generateText(
     return { text: readResultText(body, 'generate') };
   } catch (error) {
     // Our own timeout leaves koboldcpp generating for nobody: stop it too.
-    if (error instanceof KoboldTimeoutError) abortBackend();
+    if (error instanceof BackendTimeoutError) abortBackend();
     throw error;
   } finally {
     stopPolling();
@@ -132,7 +139,7 @@ export function buildGeneratePayload(
  * good when the route does not exist (KoboldAI United); other failures only skip one report.
  */
 function pollProgress(
-  http: KoboldHttp,
+  http: BackendHttp,
   genkey: string,
   maxLength: number,
   intervalMs: number,
@@ -166,7 +173,7 @@ function estimateTokens(text: string): number {
   return Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 
-async function readModelName(http: KoboldHttp): Promise<string> {
+async function readModelName(http: BackendHttp): Promise<string> {
   const body = await http.get('/api/v1/model');
   const result = (body as { result?: unknown } | undefined)?.result;
   if (typeof result !== 'string' || result === '') {
@@ -176,7 +183,7 @@ async function readModelName(http: KoboldHttp): Promise<string> {
 }
 
 /** The first `{value}` among `paths` that is a positive integer; routes this flavour lacks are skipped. */
-async function readFirstValue(http: KoboldHttp, paths: string[]): Promise<number | undefined> {
+async function readFirstValue(http: BackendHttp, paths: string[]): Promise<number | undefined> {
   for (const path of paths) {
     try {
       const value = ((await http.get(path)) as { value?: unknown } | undefined)?.value;
@@ -195,55 +202,7 @@ function readResultText(body: unknown, route: string): string {
   return text;
 }
 
-// --- HTTP ----------------------------------------------------------------------------------------------
-
-interface RequestOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
-
-interface KoboldHttp {
-  get(path: string): Promise<unknown>;
-  post(path: string, body: unknown, options?: RequestOptions): Promise<unknown>;
-}
-
-/** Our own time limit ran out (as opposed to the job being aborted by the worker). */
-class KoboldTimeoutError extends BackendError {}
-
-function createKoboldHttp(url: string, fetchImpl: typeof fetch): KoboldHttp {
-  const base = url.replace(/\/+$/, '');
-  const request = async (method: string, path: string, body: unknown, options: RequestOptions = {}) => {
-    const timeoutMs = options.timeoutMs ?? INFO_TIMEOUT_MS;
-    const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
-    let status: number;
-    let text: string;
-    try {
-      const response = await fetchImpl(`${base}${path}`, {
-        method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.any(signals),
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (error) {
-      if (options.signal?.aborted) throw new BackendError('Kobold API: generation aborted');
-      if (error instanceof Error && error.name === 'TimeoutError') {
-        throw new KoboldTimeoutError(`Kobold API: no answer from ${path} within ${timeoutMs / 1000} s`);
-      }
-      throw new BackendError(`Kobold API at ${base} is unreachable: ${describeFetchError(error)}`);
-    }
-    const json = parseJson(text);
-    if (status < 200 || status > 299) {
-      throw new BackendError(`Kobold API answered ${status}: ${koboldErrorMessage(json, text)}`, status);
-    }
-    return json;
-  };
-  return {
-    get: (path) => request('GET', path, undefined),
-    post: (path, body, options) => request('POST', path, body, options),
-  };
-}
+// --- Error answers -------------------------------------------------------------------------------------
 
 /**
  * The message in a Kobold error body: koboldcpp sends `{detail: {msg, type}}`, KoboldAI United's
@@ -275,20 +234,4 @@ function messageOf(value: unknown): string | undefined {
   if (typeof msg === 'string') return msg;
   if (typeof message === 'string') return message;
   return undefined;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (typeof cause?.code === 'string') return cause.code;
-  if (typeof cause?.message === 'string') return cause.message;
-  return error instanceof Error ? error.message : String(error);
 }

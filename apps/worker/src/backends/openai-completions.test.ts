@@ -4,11 +4,12 @@ import {
   type FakeOpenAiCompletionsOptions,
   startFakeOpenAiCompletions,
 } from '../testing/fake-openai-completions.js';
+import { jobContext, textJob } from '../testing/jobs.js';
 import {
   createOpenAiCompletionsBackend,
   type OpenAiCompletionsBackendOptions,
 } from './openai-completions.js';
-import { BackendError, type JobContext, type TextJob } from './types.js';
+import { BackendError } from './types.js';
 
 const fakes: FakeOpenAiCompletions[] = [];
 afterEach(async () => {
@@ -19,22 +20,6 @@ async function startFake(options: FakeOpenAiCompletionsOptions = {}) {
   const fake = await startFakeOpenAiCompletions(options);
   fakes.push(fake);
   return fake;
-}
-
-function textJob(overrides: Partial<TextJob> = {}): TextJob {
-  return {
-    id: 'job-1',
-    model: 'fake-llm-7b',
-    prompt: 'Once upon a time',
-    maxLength: 80,
-    maxContextLength: 1024,
-    params: {},
-    ...overrides,
-  };
-}
-
-function jobContext(signal: AbortSignal = new AbortController().signal): JobContext {
-  return { signal, progress: () => undefined };
 }
 
 function backendFor(fake: FakeOpenAiCompletions, options: Partial<OpenAiCompletionsBackendOptions> = {}) {
@@ -88,7 +73,7 @@ describe('openai-completions backend: model and limits', () => {
     });
     expect(await backend.models()).toEqual(['aphrodite/b']);
     expect([backend.maxLength, backend.maxContextLength]).toEqual([256, 4096]);
-    await backend.generate(textJob(), jobContext());
+    await backend.generate(textJob(), jobContext().context);
     expect(fake.completionBodies[0]).toMatchObject({ model: 'b' });
   });
 
@@ -102,7 +87,7 @@ describe('openai-completions backend: model and limits', () => {
   it('accepts a base URL that already ends in /v1', async () => {
     const fake = await startFake();
     const backend = await createOpenAiCompletionsBackend({ url: `${fake.url}/v1/` });
-    await backend.generate(textJob(), jobContext());
+    await backend.generate(textJob(), jobContext().context);
     expect(fake.callsTo('/v1/completions', 'POST')).toHaveLength(1);
   });
 });
@@ -113,7 +98,7 @@ describe('openai-completions backend: generate', () => {
     const backend = await backendFor(fake);
     const result = await backend.generate(
       textJob({ prompt: 'Hello there', maxLength: 120, params: { ...HORDE_PARAMS, sampler_seed: 1234 } }),
-      jobContext(),
+      jobContext().context,
     );
     expect(result).toEqual({ text: ' [reply to 11 chars]', seed: 1234 });
     expect(fake.completionBodies[0]).toEqual({
@@ -133,14 +118,17 @@ describe('openai-completions backend: generate', () => {
   it("clamps max_tokens to the backend's max length", async () => {
     const fake = await startFake();
     const backend = await backendFor(fake, { maxLength: 100 });
-    await backend.generate(textJob({ maxLength: 400 }), jobContext());
+    await backend.generate(textJob({ maxLength: 400 }), jobContext().context);
     expect(fake.completionBodies[0]).toMatchObject({ max_tokens: 100 });
   });
 
   it("turns Kobold's top_k 0 (off) into -1 and leaves out empty stops and a missing seed", async () => {
     const fake = await startFake();
     const backend = await backendFor(fake);
-    const result = await backend.generate(textJob({ params: { top_k: 0, stop_sequence: [] } }), jobContext());
+    const result = await backend.generate(
+      textJob({ params: { top_k: 0, stop_sequence: [] } }),
+      jobContext().context,
+    );
     expect(result).toEqual({ text: ' [reply to 16 chars]' });
     expect(fake.completionBodies[0]).toEqual({
       model: 'fake-llm-7b',
@@ -153,7 +141,7 @@ describe('openai-completions backend: generate', () => {
   it('sends the API key as a Bearer token', async () => {
     const fake = await startFake({ apiKey: 'sk-local' });
     const backend = await backendFor(fake, { apiKey: 'sk-local' });
-    await backend.generate(textJob(), jobContext());
+    await backend.generate(textJob(), jobContext().context);
     for (const call of fake.calls) expect(call.headers.authorization).toBe('Bearer sk-local');
   });
 
@@ -170,7 +158,7 @@ describe('openai-completions backend: generate', () => {
   it('fails with the server message for a model it does not serve', async () => {
     const fake = await startFake({ models: ['served'] });
     const backend = await backendFor(fake, { model: 'missing' });
-    await expect(backend.generate(textJob(), jobContext())).rejects.toMatchObject({
+    await expect(backend.generate(textJob(), jobContext().context)).rejects.toMatchObject({
       name: 'BackendError',
       status: 404,
       message: 'OpenAI API answered 404: The model `missing` does not exist',
@@ -181,7 +169,7 @@ describe('openai-completions backend: generate', () => {
     const fake = await startFake();
     const backend = await backendFor(fake);
     fake.failNext(1, { path: '/v1/completions', status: 503 });
-    await expect(backend.generate(textJob(), jobContext())).rejects.toMatchObject({
+    await expect(backend.generate(textJob(), jobContext().context)).rejects.toMatchObject({
       status: 503,
       message: 'OpenAI API answered 503: injected failure',
     });
@@ -192,7 +180,7 @@ describe('openai-completions backend: generate', () => {
     const backend = await backendFor(fake);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await expect(backend.generate(textJob(), jobContext(controller.signal))).rejects.toThrow(
+    await expect(backend.generate(textJob(), jobContext(controller.signal).context)).rejects.toThrow(
       'OpenAI API: generation aborted',
     );
   });
@@ -201,7 +189,7 @@ describe('openai-completions backend: generate', () => {
     const fake = await startFake();
     const backend = await backendFor(fake, { timeoutMs: 100 });
     fake.hang(true, { path: '/v1/completions' });
-    await expect(backend.generate(textJob(), jobContext())).rejects.toThrow(
+    await expect(backend.generate(textJob(), jobContext().context)).rejects.toThrow(
       'OpenAI API: no answer from /v1/completions within 0.1 s',
     );
   });

@@ -20,6 +20,7 @@
  * `rep_pen_range`, `rep_pen_slope`, `sampler_order`, `use_default_badwordsids`, `dynatemp_*`,
  * `smoothing_factor` (no common OpenAI-side name), and Kobold's UI formatting flags (`frmt*`, `singleline`).
  */
+import { type BackendHttp, createBackendHttp } from './backend-http.js';
 import {
   BackendError,
   type GeneratedText,
@@ -64,7 +65,15 @@ interface ListedModel {
 export async function createOpenAiCompletionsBackend(
   options: OpenAiCompletionsBackendOptions,
 ): Promise<TextBackend> {
-  const http = createOpenAiHttp(options.url, options.apiKey, options.fetch ?? globalThis.fetch);
+  const http = createBackendHttp({
+    // Owners often paste the URL their other tools take, `…/v1`; the paths below add it back.
+    base: options.url.replace(/\/+$/, '').replace(/\/v1$/, ''),
+    label: 'OpenAI API',
+    headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+    fetch: options.fetch,
+    defaultTimeoutMs: INFO_TIMEOUT_MS,
+    errorMessage: openAiErrorMessage,
+  });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   const listed = await listModels(http, options.model !== undefined);
@@ -88,7 +97,7 @@ export async function createOpenAiCompletionsBackend(
  * lose vLLM's context size); without a name we cannot guess. Any other failure (a wrong key, a server
  * down) is reported now rather than at the first job.
  */
-async function listModels(http: OpenAiHttp, modelKnown: boolean): Promise<ListedModel[]> {
+async function listModels(http: BackendHttp, modelKnown: boolean): Promise<ListedModel[]> {
   try {
     const data = ((await http.get('/v1/models')) as { data?: unknown } | undefined)?.data;
     if (!Array.isArray(data)) return [];
@@ -105,7 +114,7 @@ async function listModels(http: OpenAiHttp, modelKnown: boolean): Promise<Listed
 }
 
 async function complete(
-  http: OpenAiHttp,
+  http: BackendHttp,
   job: TextJob,
   context: JobContext,
   settings: { model: string; maxLength: number; timeoutMs: number },
@@ -163,57 +172,7 @@ function positiveInteger(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
-// --- HTTP ----------------------------------------------------------------------------------------------
-
-interface RequestOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
-
-interface OpenAiHttp {
-  get(path: string): Promise<unknown>;
-  post(path: string, body: unknown, options?: RequestOptions): Promise<unknown>;
-}
-
-function createOpenAiHttp(url: string, apiKey: string | undefined, fetchImpl: typeof fetch): OpenAiHttp {
-  // Owners often paste the URL their other tools take, `…/v1`; the paths below add it back.
-  const base = url.replace(/\/+$/, '').replace(/\/v1$/, '');
-  const authorization: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
-  const request = async (method: string, path: string, body: unknown, options: RequestOptions = {}) => {
-    const timeoutMs = options.timeoutMs ?? INFO_TIMEOUT_MS;
-    const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
-    let status: number;
-    let text: string;
-    try {
-      const response = await fetchImpl(`${base}${path}`, {
-        method,
-        headers: {
-          ...authorization,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.any(signals),
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (error) {
-      if (options.signal?.aborted) throw new BackendError('OpenAI API: generation aborted');
-      if (error instanceof Error && error.name === 'TimeoutError') {
-        throw new BackendError(`OpenAI API: no answer from ${path} within ${timeoutMs / 1000} s`);
-      }
-      throw new BackendError(`OpenAI API at ${base} is unreachable: ${describeFetchError(error)}`);
-    }
-    const json = parseJson(text);
-    if (status < 200 || status > 299) {
-      throw new BackendError(`OpenAI API answered ${status}: ${openAiErrorMessage(json, text)}`, status);
-    }
-    return json;
-  };
-  return {
-    get: (path) => request('GET', path, undefined),
-    post: (path, body, options) => request('POST', path, body, options),
-  };
-}
+// --- Error answers -------------------------------------------------------------------------------------
 
 /**
  * The message in an error body: OpenAI, llama.cpp, Ollama and newer vLLM send `{error: {message}}`,
@@ -227,20 +186,4 @@ function openAiErrorMessage(body: unknown, text: string): string {
   if (typeof message === 'string') return message;
   if (typeof detail === 'string') return detail;
   return text.trim().slice(0, 200) || 'no message';
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (typeof cause?.code === 'string') return cause.code;
-  if (typeof cause?.message === 'string') return cause.message;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,40 +1,16 @@
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOpenAiImages, startFakeOpenAiImages } from '../testing/fake-openai-images.js';
+import { imageJob, jobContext } from '../testing/jobs.js';
 import { createA1111Backend } from './a1111.js';
 import { createComfyUiBackend } from './comfyui.js';
 import { describeMissingImageFeatures } from './describe.js';
 import { createOpenAiImagesBackend } from './openai-images.js';
-import { BackendError, type ImageJob, type JobContext } from './types.js';
+import { BackendError, type ImageJob } from './types.js';
 
-function imageJob(overrides: Partial<ImageJob> = {}): ImageJob {
-  return {
-    id: 'job-1',
-    model: 'dall-e-3',
-    prompt: 'a lighthouse at dusk',
-    negativePrompt: 'blurry',
-    width: 512,
-    height: 384,
-    steps: 30,
-    cfgScale: 7,
-    sampler: 'k_euler_a',
-    karras: true,
-    seed: 99,
-    count: 1,
-    clipSkip: 1,
-    tiling: false,
-    hiresFix: false,
-    loras: [],
-    postProcessing: [],
-    ...overrides,
-  };
-}
-
-function jobContext(signal = new AbortController().signal) {
-  const progress: number[] = [];
-  const context: JobContext = { signal, progress: (fraction) => progress.push(fraction) };
-  return { context, progress };
-}
+/** The fixture job for dall-e-3, at this file's size and seed. */
+const dalleJob = (overrides: Partial<ImageJob> = {}) =>
+  imageJob({ model: 'dall-e-3', negativePrompt: 'blurry', height: 384, steps: 30, seed: 99, ...overrides });
 
 async function sizeOf(data: Buffer | undefined): Promise<[number | undefined, number | undefined]> {
   const metadata = await sharp(data).metadata();
@@ -61,7 +37,7 @@ describe('OpenAI images backend', () => {
   it('asks for the job size with the API key and returns images of exactly that size', async () => {
     fake = await startFakeOpenAiImages({ apiKey: 'sk-test' });
     const backend = createOpenAiImagesBackend({ url: fake.url, apiKey: 'sk-test', model: 'dall-e-2' });
-    const images = await backend.generate(imageJob({ count: 2 }), jobContext().context);
+    const images = await backend.generate(dalleJob({ count: 2 }), jobContext().context);
 
     const [call] = fake.callsTo('/v1/images/generations', 'POST');
     expect(call?.headers.authorization).toBe('Bearer sk-test');
@@ -83,9 +59,9 @@ describe('OpenAI images backend', () => {
     const backend = createOpenAiImagesBackend({ url: `${fake.url}/v1/`, model: 'dall-e-3', sizes });
     const { context, progress } = jobContext();
 
-    const [wide] = await backend.generate(imageJob({ width: 640, height: 384 }), context);
-    const [tall] = await backend.generate(imageJob({ width: 384, height: 576 }), context);
-    const [square] = await backend.generate(imageJob({ width: 448, height: 448 }), context);
+    const [wide] = await backend.generate(dalleJob({ width: 640, height: 384 }), context);
+    const [tall] = await backend.generate(dalleJob({ width: 384, height: 576 }), context);
+    const [square] = await backend.generate(dalleJob({ width: 448, height: 448 }), context);
     expect(
       fake.callsTo('/v1/images/generations').map((call) => (call.body as { size: string }).size),
     ).toEqual(['1792x1024', '1024x1792', '1024x1024']);
@@ -98,7 +74,7 @@ describe('OpenAI images backend', () => {
   it('leaves response_format out for gpt-image models, which reject it', async () => {
     fake = await startFakeOpenAiImages();
     const backend = createOpenAiImagesBackend({ url: fake.url, model: 'gpt-image-1' });
-    const [image] = await backend.generate(imageJob(), jobContext().context);
+    const [image] = await backend.generate(dalleJob(), jobContext().context);
     expect(fake.callsTo('/v1/images/generations')[0]?.body).not.toHaveProperty('response_format');
     expect(await sizeOf(image?.data)).toEqual([512, 384]);
   });
@@ -106,7 +82,7 @@ describe('OpenAI images backend', () => {
   it('downloads images answered as URLs, without sending the API key along', async () => {
     fake = await startFakeOpenAiImages({ answerWithUrls: true });
     const backend = createOpenAiImagesBackend({ url: fake.url, apiKey: 'sk-test', model: 'dall-e-2' });
-    const [image] = await backend.generate(imageJob(), jobContext().context);
+    const [image] = await backend.generate(dalleJob(), jobContext().context);
     const downloads = fake.calls.filter((call) => call.path.startsWith('/files/'));
     expect(downloads).toHaveLength(1);
     expect(downloads[0]?.headers.authorization).toBeUndefined();
@@ -117,7 +93,7 @@ describe('OpenAI images backend', () => {
     fake = await startFakeOpenAiImages({ maxImages: 2 });
     const backend = createOpenAiImagesBackend({ url: fake.url, model: 'dall-e-2', maxImagesPerRequest: 2 });
     const { context, progress } = jobContext();
-    const images = await backend.generate(imageJob({ count: 3 }), context);
+    const images = await backend.generate(dalleJob({ count: 3 }), context);
     expect(fake.callsTo('/v1/images/generations').map((call) => (call.body as { n: number }).n)).toEqual([
       2, 1,
     ]);
@@ -129,14 +105,14 @@ describe('OpenAI images backend', () => {
     fake = await startFakeOpenAiImages({ apiKey: 'sk-right', sizes: ['1024x1024'] });
     const wrongKey = createOpenAiImagesBackend({ url: fake.url, apiKey: 'sk-wrong', model: 'dall-e-3' });
     const error = await wrongKey
-      .generate(imageJob(), jobContext().context)
+      .generate(dalleJob(), jobContext().context)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BackendError);
     expect((error as BackendError).status).toBe(401);
     expect((error as BackendError).message).toBe('openai-images: Incorrect API key provided. (HTTP 401)');
 
     const wrongSize = createOpenAiImagesBackend({ url: fake.url, apiKey: 'sk-right', model: 'dall-e-3' });
-    await expect(wrongSize.generate(imageJob(), jobContext().context)).rejects.toThrow(
+    await expect(wrongSize.generate(dalleJob(), jobContext().context)).rejects.toThrow(
       "openai-images: Invalid value: '512x384'. Supported values are: '1024x1024'. (HTTP 400)",
     );
   });
@@ -146,10 +122,10 @@ describe('OpenAI images backend', () => {
     fake.hang(true);
     const backend = createOpenAiImagesBackend({ url: fake.url, model: 'dall-e-2', timeoutMs: 150 });
     const controller = new AbortController();
-    const aborted = backend.generate(imageJob(), jobContext(controller.signal).context);
+    const aborted = backend.generate(dalleJob(), jobContext(controller.signal).context);
     controller.abort(new Error('worker stopping'));
     await expect(aborted).rejects.toThrow('worker stopping');
-    await expect(backend.generate(imageJob(), jobContext().context)).rejects.toThrow(
+    await expect(backend.generate(dalleJob(), jobContext().context)).rejects.toThrow(
       'openai-images did not answer within 0.15 s',
     );
   });

@@ -6,6 +6,7 @@
  * since many servers only offer a few sizes.
  */
 import sharp from 'sharp';
+import { type BackendHttp, createBackendHttp, imageBackendWording } from './backend-http.js';
 import {
   BackendError,
   type GeneratedImage,
@@ -52,9 +53,20 @@ const DEFAULT_TIMEOUT_MS = 300_000;
 const DEFAULT_MAX_IMAGES_PER_REQUEST = 10;
 
 export function createOpenAiImagesBackend(options: OpenAiImagesBackendOptions): ImageBackend {
-  const endpoint = `${options.url.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1/images/generations`;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const http = createBackendHttp({
+    base: options.url.replace(/\/+$/, '').replace(/\/v1$/, ''),
+    label: 'openai-images',
+    headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+    fetch: options.fetch,
+    // The job's own limit below (one request and its downloads) always runs out first.
+    defaultTimeoutMs: timeoutMs,
+    errorMessage: readOpenAiError,
+    wording: {
+      ...imageBackendWording('openai-images'),
+      refused: (status, _route, message) => `openai-images: ${message} (HTTP ${status})`,
+    },
+  });
   const maxPerRequest = Math.max(1, options.maxImagesPerRequest ?? DEFAULT_MAX_IMAGES_PER_REQUEST);
   const sizes = options.sizes?.map(parseSize);
 
@@ -68,21 +80,14 @@ export function createOpenAiImagesBackend(options: OpenAiImagesBackendOptions): 
       // The gpt-image models always answer in base64 and reject the parameter.
       ...(options.model.startsWith('gpt-image') ? {} : { response_format: 'b64_json' }),
     };
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-    const answer = await call(
-      fetchImpl,
-      endpoint,
-      { method: 'POST', headers, body: JSON.stringify(body) },
-      signal,
-    );
-    const data = (JSON.parse(answer.toString('utf8')) as { data?: unknown }).data;
+    const answer = await http.post('/v1/images/generations', body, { signal });
+    const data = (answer as { data?: unknown } | undefined)?.data;
     if (!Array.isArray(data) || data.length < count) {
       throw new BackendError(
         `openai-images returned ${Array.isArray(data) ? data.length : 'no'} images for ${count}`,
       );
     }
-    return Promise.all(data.slice(0, count).map((item) => readImage(fetchImpl, item, signal)));
+    return Promise.all(data.slice(0, count).map((item) => readImage(http, item, signal)));
   };
 
   return {
@@ -110,10 +115,10 @@ export function createOpenAiImagesBackend(options: OpenAiImagesBackendOptions): 
 }
 
 /** `b64_json`, or a `url` to download (without our key: the URL is pre-signed, often on another host). */
-async function readImage(fetchImpl: typeof fetch, item: unknown, signal: AbortSignal): Promise<Buffer> {
+async function readImage(http: BackendHttp, item: unknown, signal: AbortSignal): Promise<Buffer> {
   const { b64_json: base64, url } = (item ?? {}) as { b64_json?: unknown; url?: unknown };
   if (typeof base64 === 'string') return Buffer.from(base64, 'base64');
-  if (typeof url === 'string') return call(fetchImpl, url, { method: 'GET' }, signal);
+  if (typeof url === 'string') return http.getBytes(url, { signal });
   throw new BackendError('openai-images answered an image without b64_json or url');
 }
 
@@ -148,29 +153,6 @@ function nearestSize(job: Size, sizes: Size[]): Size {
   });
 }
 
-async function call(
-  fetchImpl: typeof fetch,
-  url: string,
-  init: RequestInit,
-  signal: AbortSignal,
-): Promise<Buffer> {
-  let response: Response;
-  try {
-    response = await fetchImpl(url, { ...init, signal });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    throw new BackendError(`openai-images at ${new URL(url).origin} is unreachable: ${describeCause(error)}`);
-  }
-  const bytes = Buffer.from(await response.arrayBuffer());
-  if (!response.ok) {
-    throw new BackendError(
-      `openai-images: ${readOpenAiError(bytes.toString('utf8'))} (HTTP ${response.status})`,
-      response.status,
-    );
-  }
-  return bytes;
-}
-
 /** Aborted by the worker: its reason; by our own time limit: a BackendError that says so. */
 function explainAbort(
   error: unknown,
@@ -184,18 +166,9 @@ function explainAbort(
 }
 
 /** OpenAI's errors are `{error: {message, type, param, code}}`. */
-function readOpenAiError(text: string): string {
-  try {
-    const error = (JSON.parse(text) as { error?: { message?: unknown } | string }).error;
-    const message = typeof error === 'string' ? error : error?.message;
-    if (typeof message === 'string' && message !== '') return message;
-  } catch {
-    // Not JSON: a proxy's page or plain text.
-  }
+function readOpenAiError(body: unknown, text: string): string {
+  const error = (body as { error?: { message?: unknown } | string } | null | undefined)?.error;
+  const message = typeof error === 'string' ? error : error?.message;
+  if (typeof message === 'string' && message !== '') return message;
   return text.slice(0, 200) || 'no details';
-}
-
-function describeCause(error: unknown): string {
-  const cause = (error as { cause?: { message?: unknown } } | undefined)?.cause?.message;
-  return typeof cause === 'string' ? cause : error instanceof Error ? error.message : String(error);
 }
