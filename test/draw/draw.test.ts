@@ -252,6 +252,16 @@ describe('draw against a community horde', () => {
     expect((error as DrawError).message).toMatch(/^horde refused the request \(KudosUpfront\): .*kudos/);
   });
 
+  it("passes any sampler name on and explains the horde's answer to an unknown one", async () => {
+    const { result } = drawWith(['a castle', '--sampler', 'euler']);
+    const error = await result.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DrawError);
+    expect((error as DrawError).exitCode).toBe(1);
+    expect((error as DrawError).message).toMatch(
+      /^horde refused the request \(ValidationError\): Input payload validation failed \(params\.sampler_name: must be one of: k_lms, /,
+    );
+  });
+
   it('explains an unknown API key', async () => {
     const { result } = drawWith(['a castle', '--key', 'not-a-real-key']);
     await expect(result).rejects.toThrow(/^horde refused the request \(InvalidAPIKey\)/);
@@ -479,7 +489,7 @@ describe('parseDrawArgs', () => {
     [['x', '-n', '21'], /--count must be at most 20/],
     [['x', '--cfg', '7.125'], /--cfg takes at most two decimals/],
     [['x', '--cfg', '101'], /--cfg must be between 0 and 100/],
-    [['x', '--sampler', 'euler'], /--sampler must be one of k_lms, /],
+    [['x', '--sampler', ''], /--sampler must not be empty/],
     [['x', '--timeout', '0'], /--timeout must be more than 0 seconds/],
     [['x', '--horde', 'ftp://h'], /--horde: "ftp:\/\/h" must start with http/],
     [['x', '--horde', 'nowhere'], /--horde: "nowhere" is not a URL/],

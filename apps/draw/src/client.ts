@@ -73,7 +73,12 @@ const statusSchema = checkSchema.extend({
   generations: z.array(generationSchema).default([]),
 });
 
-const errorSchema = z.looseObject({ message: z.string().optional(), rc: z.string().optional() });
+const errorSchema = z.looseObject({
+  message: z.string().optional(),
+  rc: z.string().optional(),
+  /** A ValidationError's reasons, field path → reason. */
+  errors: z.record(z.string(), z.unknown()).optional().catch(undefined),
+});
 
 export type AsyncAnswer = z.infer<typeof asyncAnswerSchema>;
 export type CheckAnswer = z.infer<typeof checkSchema>;
@@ -125,7 +130,9 @@ export function createHordeClient(options: HordeClientOptions): HordeClient {
       const error = errorSchema.safeParse(json);
       const rc = (error.success && error.data.rc) || `HTTP ${response.status}`;
       const message = (error.success && error.data.message) || text.slice(0, 200) || response.statusText;
-      throw new HordeApiError(response.status, rc, message, call);
+      const reasons = Object.entries((error.success && error.data.errors) || {});
+      const detail = reasons.map(([field, reason]) => `${field}: ${String(reason)}`).join('; ');
+      throw new HordeApiError(response.status, rc, detail ? `${message} (${detail})` : message, call);
     }
     if (json === undefined) {
       throw new HordeConnectionError(

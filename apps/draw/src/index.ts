@@ -9,7 +9,6 @@ export {
   type DrawOptions,
   type ParsedCommand,
   parseDrawArgs,
-  SAMPLERS,
   USAGE,
   UsageError,
 } from './args.js';
