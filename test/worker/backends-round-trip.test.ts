@@ -67,6 +67,15 @@ async function expectKudosMoved(
   await expectConsistentLedger(ts.horde.store);
 }
 
+/** A fake A1111 with one checkpoint, served as `Deliberate` by a worker named `name`. */
+async function deliberateOnA1111(name: string) {
+  const fake = await startFakeA1111({ checkpoints: ['deliberate_v2.safetensors'] });
+  cleanups.push(() => fake.close());
+  const backend = createA1111Backend({ url: fake.url, models: { Deliberate: 'deliberate_v2.safetensors' } });
+  track((await startImageWorker(ts, backend, { name })).worker);
+  return fake;
+}
+
 describe('AUTOMATIC1111 / Forge', () => {
   it('txt2img: switches the checkpoint, maps every parameter, and the requester gets the same bytes', async () => {
     const fake = await startFakeA1111({
@@ -133,15 +142,8 @@ describe('AUTOMATIC1111 / Forge', () => {
   });
 
   it('img2img with a mask: the source image and mask reach /img2img', async () => {
-    const fake = await startFakeA1111({ checkpoints: ['deliberate_v2.safetensors'] });
-    cleanups.push(() => fake.close());
+    const fake = await deliberateOnA1111('painter');
     const requester = await ts.user('requester', 1000);
-    const backend = createA1111Backend({
-      url: fake.url,
-      models: { Deliberate: 'deliberate_v2.safetensors' },
-    });
-    const { worker } = await startImageWorker(ts, backend, { name: 'painter' });
-    track(worker);
     const source = await sharp({ create: { width: 512, height: 512, channels: 3, background: '#336699' } })
       .png()
       .toBuffer();
@@ -352,15 +354,8 @@ describe('OpenAI-compatible completions', () => {
 
 describe('base64 fallback', () => {
   it('sends the image inside the submit when the horde gives no upload URL (r2: false)', async () => {
-    const fake = await startFakeA1111({ checkpoints: ['deliberate_v2.safetensors'] });
-    cleanups.push(() => fake.close());
+    await deliberateOnA1111('legacy-style');
     const requester = await ts.user('requester', 1000);
-    const backend = createA1111Backend({
-      url: fake.url,
-      models: { Deliberate: 'deliberate_v2.safetensors' },
-    });
-    const { worker } = await startImageWorker(ts, backend, { name: 'legacy-style' });
-    track(worker);
     const id = await requestImage(ts, requester.apiKey, {
       prompt: 'a cat',
       models: ['Deliberate'],

@@ -18,7 +18,7 @@ import {
 import { startFakeA1111 } from '@hordekit/worker/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AppProcess, buildApp, startApp, stopApp } from '../support/app-process.js';
-import { startFlakyProxy } from '../support/flaky-proxy.js';
+import { type LossMode, startFlakyProxy } from '../support/flaky-proxy.js';
 import { waitUntil } from '../support/horde-http.js';
 import { expectConsistentLedger } from '../support/ledger-check.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -194,20 +194,17 @@ describe('a backend that fails', () => {
 });
 
 describe('lost submits', () => {
-  it('a submit lost twice before reaching the horde is delivered once by the third attempt', async () => {
+  /** One request served by a worker that talks through a proxy losing submits as `losses` say. */
+  async function throughLossyProxy(losses: LossMode[]) {
     const ts = await testServer();
     const proxy = await startFlakyProxy(ts.origin);
     cleanups.push(() => proxy.close());
-    proxy.loseSubmits(2, 'before');
+    for (const mode of losses) proxy.loseSubmits(1, mode);
     const requester = await ts.user('requester', 100);
-    const { worker, owner, reporter } = await startImageWorker(
-      ts,
-      createDemoImageBackend({ model: 'Deliberate' }),
-      {
-        url: proxy.url,
-      },
-    );
-    track(worker);
+    const served = await startImageWorker(ts, createDemoImageBackend({ model: 'Deliberate' }), {
+      url: proxy.url,
+    });
+    track(served.worker);
     const id = await requestImage(ts, requester.apiKey, {
       prompt: 'a cat',
       models: ['Deliberate'],
@@ -215,39 +212,23 @@ describe('lost submits', () => {
     });
     const status = await waitForStatus(ts, id);
     expect(status.generations).toHaveLength(1);
+    await expect.poll(() => served.reporter.last?.done).toBe(1);
+    expect(served.reporter.last?.dropped).toBe(0);
+    return { ts, proxy, ...served };
+  }
+
+  it('a submit lost twice before reaching the horde is delivered once by the third attempt', async () => {
+    const { ts, proxy, owner, reporter } = await throughLossyProxy(['before', 'before']);
     expect(proxy.forwardedSubmits.map((submit) => submit.status)).toEqual([200]);
-    await expect.poll(() => reporter.last?.done).toBe(1);
     expect(reporter.notices.filter((notice) => /submit of .* failed/.test(notice.message))).toHaveLength(2);
     expect(await rewardsOf(ts, owner.id)).toBe(1);
   });
 
   it('a submit whose answers were lost after the horde took it is not delivered twice', async () => {
-    const ts = await testServer();
-    const proxy = await startFlakyProxy(ts.origin);
-    cleanups.push(() => proxy.close());
-    proxy.loseSubmits(1, 'before');
-    proxy.loseSubmits(1, 'after');
-    const requester = await ts.user('requester', 100);
-    const { worker, owner, reporter } = await startImageWorker(
-      ts,
-      createDemoImageBackend({ model: 'Deliberate' }),
-      {
-        url: proxy.url,
-      },
-    );
-    track(worker);
-    const id = await requestImage(ts, requester.apiKey, {
-      prompt: 'a cat',
-      models: ['Deliberate'],
-      params: SMALL,
-    });
-    const status = await waitForStatus(ts, id);
-    expect(status.generations).toHaveLength(1);
+    const { ts, proxy, owner } = await throughLossyProxy(['before', 'after']);
     // The horde took the second attempt; the third learnt it was already submitted and stopped there.
     await expect.poll(() => proxy.forwardedSubmits.map((submit) => submit.status)).toEqual([200, 400]);
     expect(proxy.forwardedSubmits[1]!.body).toMatch(/already submitted/);
-    await expect.poll(() => reporter.last?.done).toBe(1);
-    expect(reporter.last?.dropped).toBe(0);
     expect(await rewardsOf(ts, owner.id)).toBe(1);
     await expectConsistentLedger(ts.horde.store);
   });

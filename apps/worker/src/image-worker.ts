@@ -5,6 +5,7 @@
  * generation metadata. A failed generation is submitted `faulted` for every id, so the horde re-queues
  * the request at once instead of waiting for the job to go stale.
  */
+import { describeMissingImageFeatures } from './backends/describe.js';
 import type { GeneratedImage, GenMetadataEntry, ImageBackend, ImageJob } from './backends/types.js';
 import { shortId } from './display/format.js';
 import type { ImagePopAnswer } from './horde-api.js';
@@ -85,21 +86,16 @@ export class ImageWorker extends WorkerNode<ImagePopAnswer> {
   }
 
   protected describe(): string[] {
-    const allowed = this.allowed;
+    const lines = [`image backend: ${describeMissingImageFeatures(this.#backend)}`];
     const features = this.#backend.features;
-    const notAdvertised = Object.entries(allowed)
-      .filter(([flag, on]) => !on && flag !== 'allow_controlnet' && flag !== 'allow_sdxl_controlnet')
-      .map(([flag]) => flag);
-    const ignored = (['karras', 'tiling', 'clipSkip', 'hiresFix'] as const)
-      .filter((feature) => !features[feature])
-      .map(
-        (feature) =>
-          ({ karras: 'karras', tiling: 'tiling', clipSkip: 'clip skip', hiresFix: 'hires fix' })[feature],
-      );
-    const lines = [`image backend: ${this.#backend.kind}`];
-    if (notAdvertised.length > 0)
-      lines.push(`not advertised (the backend cannot do it): ${notAdvertised.join(', ')}`);
-    if (ignored.length > 0) lines.push(`run without, when a job asks for it: ${ignored.join(', ')}`);
+    const allowed = this.allowed;
+    const switchedOff = [
+      features.img2img && !allowed.allow_img2img && 'allow_img2img',
+      features.inpainting && !allowed.allow_painting && 'allow_painting',
+      features.postProcessing && !allowed.allow_post_processing && 'allow_post_processing',
+      features.lora && !allowed.allow_lora && 'allow_lora',
+    ].filter((flag): flag is string => typeof flag === 'string');
+    if (switchedOff.length > 0) lines.push(`turned off in the configuration: ${switchedOff.join(', ')}`);
     return lines;
   }
 

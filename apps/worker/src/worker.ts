@@ -323,7 +323,6 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
         this.#update();
       });
     this.#running.set(id, { view, promise });
-    this.notice('info', `job ${shortId(id)} started: ${view.model} · ${view.summary}`);
     this.#update();
   }
 
@@ -398,7 +397,6 @@ export abstract class WorkerNode<Answer extends PopAnswerBase> {
     const summary = summariseSkipped(skipped);
     if (summary === this.#lastSkipped) return;
     this.#lastSkipped = summary;
-    if (summary) this.notice('info', summary);
     this.#update();
   }
 
