@@ -146,3 +146,8 @@ export function createImageUrls(options: ImageUrlsOptions) {
     },
   };
 }
+
+/** An `ImageReader` for `createEmbeddedClient`: result images by job id from this server's image store. */
+export function blobImageReader(blobs: BlobStore): (jobId: string) => Promise<Uint8Array | undefined> {
+  return (jobId) => blobs.get(resultKey(jobId));
+}

@@ -6,6 +6,7 @@ export { createSqliteBlobStore, type SqliteBlobStoreOptions } from './blobs/sqli
 export type { BlobStore } from './blobs/types.js';
 // the OpenAPI document
 export { buildOpenApiDocument } from './docs/openapi.js';
+export { blobImageReader } from './images.js';
 // policies and push
 export {
   RATE_LIMIT_POLICIES,

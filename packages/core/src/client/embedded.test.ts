@@ -100,4 +100,21 @@ describe('the embedded HordeClient', () => {
     expect(seen).toEqual([]);
     await horde.close();
   });
+
+  it('reads image bytes: inline base64 as it is, uploads through the reader, and says when one is gone', async () => {
+    const horde = await createHorde({ store: await createSqliteStore({ path: ':memory:' }) });
+    const uploaded = new Map([['job-up', Uint8Array.from([1, 2, 3])]]);
+    const client = createEmbeddedClient(horde, { readImage: async (jobId) => uploaded.get(jobId) });
+    expect([
+      ...(await client.image({ id: 'job-inline', generation: Buffer.from('webp!').toString('base64') })),
+    ]).toEqual([...Buffer.from('webp!')]);
+    expect([...(await client.image({ id: 'job-up', generation: 'R2' }))]).toEqual([1, 2, 3]);
+    await expect(client.image({ id: 'job-gone', generation: 'R2' })).rejects.toMatchObject({
+      rc: 'RequestNotFound',
+    });
+    await expect(createEmbeddedClient(horde).image({ id: 'job-up', generation: 'R2' })).rejects.toThrow(
+      /no longer/,
+    );
+    await horde.close();
+  });
 });

@@ -1,11 +1,12 @@
 /** The `HordeClient` of an in-process horde: direct calls, and events straight from the engine's bus. */
 
 import type { Horde } from '../engine/horde.js';
+import { HordeError } from '../errors.js';
 import { FINAL_REQUEST_EVENTS, type RequestEvent } from '../events/types.js';
 import { accountAlias } from '../ids.js';
 import { fromCenti } from '../ledger/money.js';
 import type { AccountRecord } from '../storage/types.js';
-import type { AccountSummary, HordeClient, KudosMovement, WatchOptions } from './types.js';
+import type { AccountSummary, HordeClient, ImageReader, KudosMovement, WatchOptions } from './types.js';
 
 export function summarizeAccount(account: AccountRecord): AccountSummary {
   const details = Object.fromEntries(
@@ -69,7 +70,15 @@ export async function* watchRequest(
   }
 }
 
-export function createEmbeddedClient(horde: Horde): HordeClient {
+export interface EmbeddedClientOptions {
+  /**
+   * Where uploaded images are (the server's image store, e.g. `blobImageReader(blobs)` from
+   * `@hordekit/horde-server`). Without it only inline (base64) results can be read.
+   */
+  readImage?: ImageReader;
+}
+
+export function createEmbeddedClient(horde: Horde, options: EmbeddedClientOptions = {}): HordeClient {
   return {
     generateImage: (as, input) => horde.generateImage(as, input),
     generateText: (as, input) => horde.generateText(as, input),
@@ -108,5 +117,15 @@ export function createEmbeddedClient(horde: Horde): HordeClient {
     },
     models: (kind) => horde.modelStatuses(kind ?? 'image'),
     workers: (kind) => horde.listWorkers(kind),
+    async image(generation) {
+      if (generation.generation !== 'R2') {
+        const inline = Buffer.from(generation.generation, 'base64');
+        if (inline.length > 0) return inline;
+      } else {
+        const stored = await options.readImage?.(generation.id);
+        if (stored) return stored;
+      }
+      throw new HordeError('RequestNotFound', `The image of job ${generation.id} is no longer available.`);
+    },
   };
 }

@@ -6,7 +6,7 @@
 import type { Credentials } from '../engine/accounts.js';
 import type { GenerateResult } from '../engine/generate.js';
 import type { ModelStatus } from '../engine/stats.js';
-import type { RequestCheck, RequestStatus } from '../engine/status.js';
+import type { Generation, RequestCheck, RequestStatus } from '../engine/status.js';
 import type { TransferOutcome } from '../engine/transfers.js';
 import type { WorkerView } from '../engine/workers.js';
 import type { RequestEvent } from '../events/types.js';
@@ -74,4 +74,12 @@ export interface HordeClient {
   ): Promise<{ credentials: Credentials; account: AccountSummary; created: boolean }>;
   models(kind?: RequestKind): Promise<ModelStatus[]>;
   workers(kind?: RequestKind): Promise<WorkerView[]>;
+  /**
+   * The bytes of one image generation of `status()`: uploaded by its worker (`"R2"`), inline base64, or, from
+   * a remote horde, a URL. Rejects when the image is gone (the request expired) or was never delivered.
+   */
+  image(generation: Pick<Generation, 'id' | 'generation'>): Promise<Uint8Array>;
 }
+
+/** Reads an uploaded result image by its job id (the server's image store); `undefined` when absent. */
+export type ImageReader = (jobId: string) => Promise<Uint8Array | undefined>;
