@@ -1,0 +1,4 @@
+/** Test support: the in-memory platform and the fake platform APIs the real SDKs talk to. */
+export * from './fake-server.js';
+export * from './fake-slack.js';
+export * from './memory-platform.js';
