@@ -32,6 +32,7 @@ export {
   PlaceSettingsSchema,
   SettingsStore,
 } from './framework/settings.js';
+export { parseTextOptions, tokenize } from './framework/text-options.js';
 export type * from './framework/types.js';
 export { type DrawPluginOptions, drawPlugin, SIZES } from './plugins/draw.js';
 export { kudosPlugin } from './plugins/kudos.js';
