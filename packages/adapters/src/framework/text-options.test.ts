@@ -32,6 +32,15 @@ describe('options from free text', () => {
     });
   });
 
+  it('fills the options in order when the command has no text option', () => {
+    const transfer = {
+      to: { type: 'user', description: 'Who', required: true },
+      amount: { type: 'integer', description: 'How many', required: true },
+    } as const;
+    expect(parseTextOptions(transfer, 'U0BOB 20')).toEqual({ to: 'U0BOB', amount: '20' });
+    expect(parseTextOptions(transfer, '--amount 5 U0BOB')).toEqual({ to: 'U0BOB', amount: '5' });
+  });
+
   it('splits on spaces outside straight and curly quotes', () => {
     expect(tokenize(`a "b c" 'd e' “f g”`)).toEqual(['a', 'b c', 'd e', 'f g']);
     expect(parseTextOptions(specs, '')).toEqual({});

@@ -2,7 +2,8 @@
  * Options from a command's free text, for platforms whose commands carry one string (Telegram's
  * `/draw a red fox --model Deliberate --count 2`, Slack's slash command text). `--name value` and
  * `name:value` set an option; every other word belongs to the command's main text option (the first string
- * option, e.g. the prompt). Quotes keep spaces: `--negative "blurry, text"`.
+ * option, e.g. the prompt), or, for a command without one, fill its options in order (`/transfer @bob 20`).
+ * Quotes keep spaces: `--negative "blurry, text"`.
  */
 import type { OptionSpecs } from './define.js';
 
@@ -41,6 +42,13 @@ export function parseTextOptions(specs: OptionSpecs, text: string): Record<strin
   }
   if (main && rest.length > 0) {
     values[main] = values[main] === undefined ? rest.join(' ') : `${String(values[main])} ${rest.join(' ')}`;
+  } else if (!main) {
+    // A command without a text option takes its words in order: `/transfer @bob 20`.
+    const open = names.filter((name) => values[name] === undefined);
+    rest.forEach((word, index) => {
+      const name = open[index];
+      if (name) values[name] = word;
+    });
   }
   return values;
 }

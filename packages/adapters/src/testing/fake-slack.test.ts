@@ -256,7 +256,13 @@ describe('fake Slack Web API with @slack/web-api', () => {
     ]);
     expect(message?.files?.[0]?.bytes?.equals(bytes)).toBe(true);
     const info = await app.client.files.info({ file: fileId });
-    expect(info.file).toMatchObject({ id: fileId, channels: ['C0GENERAL'], size: bytes.length });
+    expect(info.file).toMatchObject({
+      id: fileId,
+      channels: ['C0GENERAL'],
+      size: bytes.length,
+      // The only place Slack tells which message the share made.
+      shares: { public: { C0GENERAL: [{ ts: message!.ts, channel_name: 'general' }] } },
+    });
     const download = await fetch(message!.files![0]!.url_private, {
       headers: { authorization: `Bearer ${fake.botToken}` },
     });

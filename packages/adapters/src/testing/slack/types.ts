@@ -60,8 +60,18 @@ export interface FakeSlackFile {
   permalink: string;
   alt_txt?: string;
   channels: string[];
+  /** The messages the file was shared in, by visibility and channel (as `files.info` shows them). */
+  shares?: Partial<Record<'public' | 'private', Record<string, FakeSlackFileShare[]>>>;
   /** The uploaded bytes; `undefined` until `POST /upload/<id>` arrived. */
   bytes?: Buffer;
+}
+
+export interface FakeSlackFileShare {
+  /** The message the file appears in. */
+  ts: string;
+  channel_name: string;
+  team_id: string;
+  share_user_id: string;
 }
 
 export interface FakeSlackMessage {

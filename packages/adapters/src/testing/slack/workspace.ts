@@ -277,8 +277,25 @@ export class SlackWorkspace {
       if (share.initial_comment !== undefined) content.text = share.initial_comment;
       if (share.thread_ts !== undefined) content.thread_ts = share.thread_ts;
       if (share.blocks !== undefined) content.blocks = share.blocks;
-      this.post(channel, content, 'files.completeUploadExternal');
-      for (const file of completed) if (!file.channels.includes(channel)) file.channels.push(channel);
+      const message = this.post(channel, content, 'files.completeUploadExternal');
+      const info = this.channelInfo(channel);
+      // Where Slack records the message a file was shared in (`files.info` → `shares`): the only way to
+      // learn its `ts`, since completeUploadExternal answers with the files alone.
+      const visibility = info.is_private === true || info.is_im === true ? 'private' : 'public';
+      for (const file of completed) {
+        if (!file.channels.includes(channel)) file.channels.push(channel);
+        const shares = file.shares ?? {};
+        const inVisibility = shares[visibility] ?? {};
+        const record = {
+          ts: message.ts,
+          channel_name: info.name,
+          team_id: this.identity.teamId,
+          share_user_id: this.identity.botUserId,
+        };
+        inVisibility[channel] = [...(inVisibility[channel] ?? []), record];
+        shares[visibility] = inVisibility;
+        file.shares = shares;
+      }
     }
     return completed;
   }
