@@ -36,3 +36,4 @@ export { parseTextOptions, tokenize } from './framework/text-options.js';
 export type * from './framework/types.js';
 export { type DrawPluginOptions, drawPlugin, SIZES } from './plugins/draw.js';
 export { kudosPlugin } from './plugins/kudos.js';
+export { createRemoteClient, type RemoteClientOptions } from './remote/remote-client.js';

@@ -143,12 +143,12 @@ export class ChatApp {
       settings,
       io,
       account: async () => {
-        const { credentials, account } = await this.horde.client.accountFor({
+        const { credentials, account, shared } = await this.horde.client.accountFor({
           provider: who.platform,
           externalId: who.id,
           username: who.displayName,
         });
-        return { credentials, summary: account };
+        return { credentials, summary: account, shared: shared === true };
       },
     });
   }

@@ -18,6 +18,8 @@ import type {
 export interface HordeAccount {
   credentials: Credentials;
   summary: AccountSummary;
+  /** Shared by everyone without a linked key (remote mode): not theirs to give away. */
+  shared: boolean;
 }
 
 export interface BaseContext {

@@ -125,8 +125,17 @@ export function drawPlugin(options: DrawPluginOptions = {}) {
     const progress = await context.progress(view.render());
 
     const stop = AbortSignal.timeout(timeoutMs);
+    const events = client.watch(id, { signal: stop })[Symbol.asyncIterator]();
+    // The first next() subscribes; a worker may have taken the job before that: show it if so.
+    let next = events.next();
+    const now = await client.check(id).catch(() => undefined);
+    if (now && now.processing > 0) {
+      view.drawing();
+      progress.update(view.render());
+    }
     let final: RequestEvent | undefined;
-    for await (const event of client.watch(id, { signal: stop })) {
+    for (let result = await next; !result.done; result = await next) {
+      const event = result.value;
       view.apply(event);
       if (
         event.type === 'done' ||
@@ -135,9 +144,11 @@ export function drawPlugin(options: DrawPluginOptions = {}) {
         event.type === 'expired'
       ) {
         final = event;
+        await events.return?.(undefined);
         break;
       }
       progress.update(view.render());
+      next = events.next();
     }
     if (!final) {
       await client.cancel(id).catch(() => undefined);
@@ -260,6 +271,10 @@ class DrawProgress {
     kudos: number,
   ) {
     this.#line = `queued (${formatKudos(kudos)} kudos)`;
+  }
+
+  drawing(): void {
+    this.#line = 'a worker is drawing it';
   }
 
   noWorkerYet(): void {

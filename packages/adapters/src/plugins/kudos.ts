@@ -36,8 +36,11 @@ export function kudosPlugin() {
       const summary = await client.account(account.credentials);
       const movements = await client.activity(account.credentials, { limit: 5 });
       const escrow = summary.escrow > 0 ? ` (+${summary.escrow} held until you are trusted)` : '';
+      const whose = account.shared
+        ? `This bot draws for you with its shared horde account ${summary.alias}, which has ${Math.floor(summary.kudos)} kudos.`
+        : `You have ${Math.floor(summary.kudos)} kudos${escrow}. Your horde account is ${summary.alias}.`;
       const lines = [
-        `You have ${Math.floor(summary.kudos)} kudos${escrow}. Your horde account is ${summary.alias}.`,
+        whose,
         'Kudos buy queue priority and bigger pictures. They are earned by running a worker (or given by others), never sold.',
       ];
       if (movements.length > 0) lines.push('Recent:', ...movements.map(movementLine));
@@ -57,6 +60,11 @@ export function kudosPlugin() {
       const { to, amount } = context.options;
       if (to === context.who.id) throw new UserError('You cannot send kudos to yourself.');
       const sender = await context.account();
+      if (sender.shared) {
+        throw new UserError(
+          "You don't have kudos of your own here: this bot draws for you with its shared horde account. Link your own horde API key to send kudos.",
+        );
+      }
       const recipient = await client.accountFor({
         provider: context.who.platform,
         externalId: to,

@@ -69,9 +69,13 @@ export interface HordeClient {
     input: { to: string; amount: number; idempotencyKey?: string },
   ): Promise<TransferOutcome>;
   /** Finds or creates the account of a chat platform user; the credentials act for it. */
-  accountFor(
-    identity: IdentityInput,
-  ): Promise<{ credentials: Credentials; account: AccountSummary; created: boolean }>;
+  accountFor(identity: IdentityInput): Promise<{
+    credentials: Credentials;
+    account: AccountSummary;
+    created: boolean;
+    /** The account is not this person's own but shared (a remote horde reached through the bot's key). */
+    shared?: boolean;
+  }>;
   models(kind?: RequestKind): Promise<ModelStatus[]>;
   workers(kind?: RequestKind): Promise<WorkerView[]>;
   /**
