@@ -21,7 +21,8 @@ function personKey(context: AnyContext): string {
 export function cooldown(now: () => number = Date.now): Middleware {
   const last = new Map<string, number>();
   return async (context, next) => {
-    if (!isLimited(context) || context.who.isAdmin) return next();
+    // Admins of a place skip its cooldown, but in a private chat everyone is "admin" of their own place.
+    if (!isLimited(context) || (context.who.isAdmin && !context.where.isPrivate)) return next();
     const key = personKey(context);
     const wait = (last.get(key) ?? 0) + context.settings.cooldownSeconds * 1000 - now();
     if (wait > 0) {

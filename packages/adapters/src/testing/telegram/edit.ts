@@ -2,7 +2,8 @@
  * The fake Bot API's editing methods (editMessageText, editMessageCaption, editMessageMedia,
  * editMessageReplyMarkup, by chat_id + message_id or inline_message_id) and deleteMessage(s).
  * As on Telegram: an edit without `reply_markup` removes the inline keyboard, an edit that changes
- * nothing fails with "message is not modified", and inline messages cannot get a newly uploaded file.
+ * nothing fails with "message is not modified", editMessageMedia may turn a text message into a photo,
+ * and inline messages cannot get a newly uploaded file.
  */
 import type { Message } from 'grammy/types';
 import {
@@ -85,7 +86,7 @@ function editMessageCaption({ params, world }: MethodCall): Message | true {
 
 async function editMessageMedia({ params, world }: MethodCall): Promise<Message | true> {
   const target = findTarget(world, params);
-  if (!hasMedia(target.message)) throw badRequest(DESCRIPTIONS.noMediaToEdit);
+  // The Bot API (9.x, as grammY 1.46's types say) also replaces a text message with a medium.
   const media = params.media;
   if (!isRecord(media)) throw badRequest("can't parse InputMedia JSON object");
   const type = optionalString(media, 'type');
@@ -94,6 +95,8 @@ async function editMessageMedia({ params, world }: MethodCall): Promise<Message 
   }
   const file = await resolveFile(world, media.media, type, { allowUpload: !target.inline });
   return applyEdit(world, target, {
+    text: undefined,
+    entities: undefined,
     photo: type === 'photo' ? photoSizes(file) : undefined,
     document: type === 'document' ? documentOf(file) : undefined,
     media_url: undefined,

@@ -1,0 +1,423 @@
+/**
+ * The Telegram adapter end to end: the real grammY long-polling (or behind a webhook) against the fake Bot
+ * API, a real community horde (embedded client) and our worker node on the demo backend. What a user
+ * would see is read back from the fake's chats: the acknowledgement, the progress edits, the worker's own
+ * picture with its buttons, refusals in words, inline mode, flood control and the webhook's secret.
+ */
+import { type ChatApp, createChatApp, drawPlugin, kudosPlugin } from '@hordekit/adapters';
+import { createTelegramAdapter, type TelegramAdapter } from '@hordekit/adapters/telegram';
+import { type FakeTelegram, listen, startFakeTelegram, type UserInput } from '@hordekit/adapters/testing';
+import { createEmbeddedClient } from '@hordekit/core';
+import { blobImageReader } from '@hordekit/horde-server';
+import { createDemoImageBackend, type ImageWorker } from '@hordekit/worker';
+import { Bot } from 'grammy';
+import type { InlineKeyboardMarkup, Message } from 'grammy/types';
+import { Hono } from 'hono';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../support/horde-http.js';
+import { expectConsistentLedger } from '../support/ledger-check.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { startImageWorker } from '../support/worker-harness.js';
+
+const TOKEN = '123456:hordekit-test-token';
+const SECRET = 'webhook-s3cret';
+const GROUP = { id: -100_555, type: 'supergroup' as const, title: 'Artists' };
+const ALICE: UserInput = { id: 1001, first_name: 'Alice', username: 'alice' };
+const BOB: UserInput = { id: 1002, first_name: 'Bob', username: 'bob' };
+const OLGA: UserInput = { id: 1003, first_name: 'Olga' };
+const groupPlace = { platform: 'telegram' as const, placeId: String(GROUP.id) };
+
+let ts: TestServer;
+let worker: ImageWorker;
+let app: ChatApp;
+let fake: FakeTelegram;
+let adapter: TelegramAdapter;
+let clock: number;
+let errors: unknown[];
+
+beforeEach(async () => {
+  ts = await startTestServer();
+  // 20 ms a step (0.6 s a picture): slow enough that a progress edit is always seen before the picture.
+  ({ worker } = await startImageWorker(
+    ts,
+    createDemoImageBackend({ model: 'stable_diffusion', stepDelayMs: 20 }),
+    { name: 'demo-gpu' },
+  ));
+  const client = createEmbeddedClient(ts.horde, { readImage: blobImageReader(ts.server.blobs) });
+  clock = Date.now();
+  app = createChatApp({
+    horde: { client, mode: 'embedded' },
+    plugins: [drawPlugin(), kudosPlugin()],
+    now: () => clock,
+  });
+  // Alice has started the bot (she has a private chat with it); Bob has not. Olga created the group.
+  fake = await startFakeTelegram({
+    botUsername: 'horde_bot',
+    token: TOKEN,
+    chats: [GROUP, { id: ALICE.id, type: 'private', first_name: 'Alice' }],
+    admins: { [GROUP.id]: [OLGA] },
+  });
+  errors = [];
+  adapter = createTelegramAdapter({
+    chat: app,
+    token: TOKEN,
+    apiRoot: fake.url,
+    webhook: { secretToken: SECRET },
+    // Short, so that the fast demo worker still leaves room for a progress edit.
+    editIntervalMs: { private: 50, group: 50, inline: 50 },
+    onError: (error) => errors.push(error),
+  });
+  await waitUntil(async () => ((await ts.horde.listWorkers('image')).length > 0 ? true : undefined));
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+});
+
+afterEach(async () => {
+  await adapter.stop();
+  await adapter.idle();
+  await worker.stop({ halt: true });
+  await ts.close();
+  await fake.close();
+  expect(errors).toEqual([]);
+});
+
+/** Waits until the bot has taken every injected update and finished what they started. */
+async function settle(): Promise<void> {
+  await waitUntil(async () => (fake.pendingUpdates().length === 0 ? true : undefined), 10_000);
+  await adapter.idle();
+}
+
+async function say(from: UserInput, text: string, options: { replyTo?: number; private?: boolean } = {}) {
+  const update = fake.sendUserMessage({
+    from,
+    text,
+    ...(options.private ? {} : { chat: GROUP }),
+    ...(options.replyTo === undefined ? {} : { replyTo: options.replyTo }),
+  });
+  await settle();
+  return update.message!;
+}
+
+async function press(from: UserInput, message: Message, label: string): Promise<void> {
+  fake.pressButton({ from, message, text: label });
+  await settle();
+}
+
+const inGroup = () => fake.messages(GROUP.id);
+const lastIn = (chatId: number) => fake.messages(chatId).at(-1);
+const labels = (markup: InlineKeyboardMarkup | undefined) =>
+  markup?.inline_keyboard.map((row) => row.map((button) => button.text));
+const callbackData = (markup: InlineKeyboardMarkup | undefined, row = 0, column = 0) => {
+  const button = markup?.inline_keyboard[row]?.[column];
+  return button && 'callback_data' in button ? button.callback_data : undefined;
+};
+const photoBytes = (message: Message | { photo?: { file_id: string }[] } | undefined) =>
+  fake.file(message?.photo?.at(-1)?.file_id ?? '');
+
+/** The bytes the worker uploaded for the request's generations, in order. */
+async function workerImages(requestId: string): Promise<Buffer[]> {
+  const { generations } = await ts.horde.requestStatus(requestId);
+  return Promise.all(
+    generations.map(async (generation) =>
+      Buffer.from((await ts.server.blobs.get(`${generation.id}.webp`)) ?? new Uint8Array()),
+    ),
+  );
+}
+
+describe('the Telegram adapter', () => {
+  it('/draw in a group: acknowledged at once, progress edited, then the worker’s picture with Redo, Details and Delete', async () => {
+    await adapter.start();
+    const before = fake.log.calls.length;
+    const injectedAt = Date.now();
+    const command = fake.sendUserMessage({
+      chat: GROUP,
+      from: ALICE,
+      text: '/draw@horde_bot a lighthouse at dusk --seed 77',
+    }).message!;
+    await settle();
+
+    // The acknowledgement: the first call the bot makes after the update is the chat action.
+    const calls = fake.log.calls.slice(before).filter((call) => call.method !== 'getUpdates');
+    const ack = calls[0]!;
+    expect(ack).toMatchObject({
+      method: 'sendChatAction',
+      body: { chat_id: GROUP.id, action: 'upload_photo' },
+    });
+    const ackMs = ack.at - injectedAt;
+    console.info(`Telegram acknowledgement: ${ackMs} ms after the update was injected`);
+    expect(ackMs).toBeLessThan(3000);
+
+    // One progress message, replying to the command, with a Cancel button; edited as the request moves.
+    const progress = fake.log.of('sendMessage')[0]!.body;
+    expect(progress).toMatchObject({
+      chat_id: GROUP.id,
+      text: expect.stringMatching(/^Drawing “a lighthouse at dusk”: (queued|in the queue)/),
+      reply_parameters: { message_id: command.message_id },
+    });
+    const requestId = String(callbackData(progress.reply_markup as InlineKeyboardMarkup)).replace(
+      'draw:cancel|',
+      '',
+    );
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fake.log.of('editMessageText').length).toBeGreaterThan(0);
+
+    // The progress message made way for the photo (Telegram cannot turn text into a photo).
+    const [asked, result] = inGroup();
+    expect(inGroup()).toHaveLength(2);
+    expect(asked!.message_id).toBe(command.message_id);
+    expect(fake.log.of('deleteMessage')[0]!.body).toMatchObject({ chat_id: GROUP.id });
+    expect(result!.caption).toMatch(
+      /^“a lighthouse at dusk” — seed 77 · stable_diffusion · drawn by demo-gpu · [\d.]+ kudos\.$/,
+    );
+    expect(result!.reply_to_message?.message_id).toBe(command.message_id);
+    expect(labels(result!.reply_markup)).toEqual([['Redo (new seed)', 'Details', 'Delete']]);
+    expect(callbackData(result!.reply_markup, 0, 0)).toBe(`draw:redo|${requestId}`);
+    const [uploaded] = await workerImages(requestId);
+    expect(photoBytes(result)?.equals(uploaded!)).toBe(true);
+
+    // Redo: a new request with a new seed, as a new photo.
+    clock += 60_000;
+    await press(ALICE, result!, 'Redo (new seed)');
+    expect(fake.log.of('answerCallbackQuery')).toHaveLength(1);
+    const redo = inGroup().at(-1)!;
+    expect(redo.message_id).not.toBe(result!.message_id);
+    expect(redo.caption).toMatch(/^“a lighthouse at dusk” — seed \d+ /);
+    expect(redo.caption).not.toMatch(/seed 77 /);
+    expect(callbackData(redo.reply_markup)).not.toBe(`draw:redo|${requestId}`);
+
+    // Delete by someone else: refused, in words. Bob never started the bot, so it is said in the group.
+    await press(BOB, result!, 'Delete');
+    expect(lastIn(GROUP.id)).toMatchObject({
+      text: 'Only the person who asked for it, or an admin, can delete it.',
+      reply_to_message: { message_id: result!.message_id },
+    });
+    expect(inGroup().some((message) => message.message_id === result!.message_id)).toBe(true);
+
+    // Once Bob has started the bot, what is meant for him alone goes to his private chat.
+    await say(BOB, '/start', { private: true });
+    expect(lastIn(BOB.id)?.text).toMatch(/^I draw pictures/);
+    await press(BOB, result!, 'Details');
+    expect(lastIn(BOB.id)?.text).toMatch(/^Request .+\n1\. seed 77, stable_diffusion, worker demo-gpu$/);
+
+    // Delete by the requester; and by the group's creator, of someone else's picture.
+    await press(ALICE, result!, 'Delete');
+    expect(inGroup().some((message) => message.message_id === result!.message_id)).toBe(false);
+    await press(OLGA, redo, 'Delete');
+    expect(inGroup().some((message) => message.message_id === redo.message_id)).toBe(false);
+    expect(fake.log.of('getChatMember').map((call) => call.body.user_id)).toEqual([
+      ALICE.id,
+      BOB.id,
+      OLGA.id,
+    ]);
+    await expectConsistentLedger(ts.horde.store);
+  });
+
+  it('sends several pictures as an album with a buttons message under it; Delete removes them all', async () => {
+    await adapter.start();
+    await say(ALICE, '/draw two foxes --count 2 --seed 5');
+    const [, first, second, buttons] = inGroup();
+    expect(inGroup()).toHaveLength(4);
+    expect(first!.media_group_id).toBeDefined();
+    expect(second!.media_group_id).toBe(first!.media_group_id);
+    expect(buttons!.text).toMatch(/^“two foxes” — seed 5, \d+ · stable_diffusion/);
+    expect(buttons!.reply_to_message?.message_id).toBe(first!.message_id);
+    const requestId = String(callbackData(buttons!.reply_markup)).replace('draw:redo|', '');
+    const uploaded = await workerImages(requestId);
+    expect([photoBytes(first), photoBytes(second)]).toEqual(uploaded);
+    await press(ALICE, buttons!, 'Delete');
+    expect(inGroup()).toHaveLength(1);
+  });
+
+  it('/kudos shows the spend privately; /transfer names people by reply or @username', async () => {
+    await adapter.start();
+    await say(ALICE, '/kudos', { private: true });
+    const alias = lastIn(ALICE.id)!.text!.match(/account is (\S+)\./)![1]!;
+    const aliceAccount = await ts.horde.findAccount(alias);
+    await ts.horde.modifyAccount({ accountId: 1 }, aliceAccount!.id, { kudos: 100 });
+    await say(ALICE, '/draw a cat');
+    // In the group, /kudos is for Alice alone: it goes to her private chat.
+    const groupSize = inGroup().length;
+    await say(ALICE, '/kudos');
+    expect(inGroup()).toHaveLength(groupSize + 1);
+    const balance = Number(lastIn(ALICE.id)!.text!.match(/You have (\d+) kudos/)![1]);
+    expect(balance).toBeLessThan(100);
+    expect(lastIn(ALICE.id)!.text).toMatch(/request fee|pictures or text drawn for you/);
+
+    const bobSays = await say(BOB, 'nice cat!');
+    await say(ALICE, '/transfer 20', { replyTo: bobSays.message_id });
+    expect(lastIn(GROUP.id)!.text).toMatch(/^Alice sent 20 kudos to \S+\. Alice has \d+ left\.$/);
+    await say(ALICE, '/transfer @bob 5');
+    expect(lastIn(GROUP.id)!.text).toMatch(/^Alice sent 5 kudos to /);
+    await say(ALICE, '/transfer @nobody 5');
+    expect(lastIn(ALICE.id)!.text).toMatch(/^I don't know @nobody yet: they need to have used me first\./);
+    await say(BOB, '/kudos');
+    expect(lastIn(GROUP.id)).toMatchObject({
+      text: expect.stringMatching(/^You have 25 kudos/),
+      reply_to_message: { from: { id: BOB.id } },
+    });
+    await expectConsistentLedger(ts.horde.store);
+  });
+
+  it('answers refusals in words: cooldown (without holding up other updates), adult prompts, unserved models, upfront kudos', async () => {
+    await adapter.start();
+    fake.sendUserMessage({ chat: GROUP, from: ALICE, text: '/draw a cat' });
+    fake.sendUserMessage({ chat: GROUP, from: ALICE, text: '/draw a dog' });
+    await settle();
+    expect(lastIn(ALICE.id)!.text).toBe('Slow down a little: you can draw again in 10 s.');
+    // The second /draw was answered while the first was still being drawn.
+    const refusedAt = fake.log.calls.findIndex((call) => call.body.chat_id === ALICE.id);
+    const drawnAt = fake.log.calls.findIndex((call) => call.method === 'sendPhoto');
+    expect(refusedAt).toBeGreaterThan(-1);
+    expect(refusedAt).toBeLessThan(drawnAt);
+
+    await app.settings.update(groupPlace, { sfwPolicy: 'refuse' });
+    clock += 60_000;
+    await say(ALICE, '/draw a nude statue');
+    expect(lastIn(ALICE.id)!.text).toMatch(/^Adult content is not allowed here/);
+
+    clock += 60_000;
+    await say(ALICE, '/draw a cat --model Deliberate');
+    expect(lastIn(ALICE.id)!.text).toBe(
+      'No worker serves Deliberate right now. Served now: stable_diffusion.',
+    );
+
+    const huge = '/draw a huge cat --size 1216x832 --steps 150 --count 4';
+    await say(BOB, huge);
+    expect(lastIn(GROUP.id)!.text).toBe('At most 50 steps here.');
+    await app.settings.update(groupPlace, { maxSteps: 150 });
+    const asked = await say(BOB, huge);
+    expect(lastIn(GROUP.id)).toMatchObject({
+      text: expect.stringMatching(
+        /^That request is too big to run on credit\. It needs \d+ kudos upfront, and you have \d+\. Make it smaller/,
+      ),
+      reply_to_message: { message_id: asked.message_id },
+    });
+  });
+
+  it('inline mode: “Draw this” at once, then the inline message shows progress and the picture, flood control survived', async () => {
+    await adapter.start();
+    // The first progress edit hits Telegram's flood control; the adapter waits retry_after and retries.
+    fake.floodNext('editMessageText', 1);
+    fake.inlineQuery({ from: ALICE, query: 'a red fox' });
+    await settle();
+    const [offer] = fake.log.of('answerInlineQuery')[0]!.body.results as Record<string, unknown>[];
+    expect(offer).toMatchObject({
+      type: 'article',
+      title: 'Draw this: a red fox',
+      input_message_content: { message_text: '🎨 Drawing: a red fox…' },
+      reply_markup: { inline_keyboard: [[{ text: '⏳ Drawing…' }]] },
+    });
+
+    const chosen = fake.chooseInlineResult({ from: ALICE, result_id: String(offer!.id), query: 'a red fox' });
+    const inlineId = chosen.chosen_inline_result!.inline_message_id!;
+    await settle();
+
+    const edits = fake.log.of('editMessageText');
+    expect(edits[0]!.body).toMatchObject({
+      inline_message_id: inlineId,
+      text: expect.stringMatching(/^Drawing “a red fox”: /),
+    });
+    expect(edits[1]!.body).toEqual(edits[0]!.body);
+    expect(edits[1]!.at - edits[0]!.at).toBeGreaterThanOrEqual(1000);
+
+    const shown = fake.inlineMessage(inlineId)!;
+    expect(shown.caption).toMatch(/^“a red fox” — seed \d+ · stable_diffusion · drawn by demo-gpu/);
+    expect(labels(shown.reply_markup)).toEqual([['Redo (new seed)', 'Details', 'Delete']]);
+    const requestId = String(callbackData(shown.reply_markup)).replace('draw:redo|', '');
+    const [uploaded] = await workerImages(requestId);
+    expect(photoBytes(shown)?.equals(uploaded!)).toBe(true);
+    // The upload that gave the picture its file_id is not left in Alice's private chat.
+    expect(fake.messages(ALICE.id)).toEqual([]);
+
+    // Her next inline query offers the picture again, by file_id.
+    fake.inlineQuery({ from: ALICE, query: '' });
+    await settle();
+    const recent = fake.log.of('answerInlineQuery')[1]!.body.results as Record<string, unknown>[];
+    expect(recent).toEqual([
+      expect.objectContaining({ type: 'photo', photo_file_id: shown.photo!.at(-1)!.file_id }),
+    ]);
+
+    // Buttons work on inline messages too; what is for Alice alone goes to her private chat.
+    fake.pressButton({ from: ALICE, inline_message_id: inlineId, text: 'Details' });
+    await settle();
+    expect(lastIn(ALICE.id)!.text).toMatch(/^Request .+\n1\. seed \d+, stable_diffusion, worker demo-gpu$/);
+
+    // Bob never started the bot: there is nowhere to upload his picture from, so he is told how to fix it.
+    fake.inlineQuery({ from: BOB, query: 'a blue boat' });
+    await settle();
+    const [bobOffer] = fake.log.of('answerInlineQuery')[2]!.body.results as Record<string, unknown>[];
+    const bobChosen = fake.chooseInlineResult({
+      from: BOB,
+      result_id: String(bobOffer!.id),
+      query: 'a blue boat',
+    });
+    await settle();
+    const bobShown = fake.inlineMessage(bobChosen.chosen_inline_result!.inline_message_id!)!;
+    expect(bobShown.text).toMatch(/^“a blue boat” — seed \d+ .+\n\nStart a private chat with me/);
+    expect(labels(bobShown.reply_markup)).toEqual([['Redo (new seed)', 'Details', 'Delete']]);
+  });
+
+  it('runs inside an existing grammY Bot next to its own handlers, driven by bot.handleUpdate', async () => {
+    const host = new Bot(TOKEN, { client: { apiRoot: fake.url } });
+    host.command('ping', (ctx) => ctx.reply('pong'));
+    const embedded = createTelegramAdapter({ chat: app, bot: host });
+    const votes: string[] = [];
+    host.on('callback_query:data', async (ctx) => {
+      votes.push(ctx.callbackQuery.data);
+      await ctx.answerCallbackQuery();
+    });
+    await host.init();
+    await host.handleUpdate(fake.sendUserMessage({ from: ALICE, text: '/ping' }));
+    await host.handleUpdate(fake.sendUserMessage({ from: ALICE, text: '/kudos' }));
+    await embedded.idle();
+    // Inside someone else's bot, /start stays theirs (here: unanswered).
+    await host.handleUpdate(fake.sendUserMessage({ from: ALICE, text: '/start' }));
+    await embedded.idle();
+    expect(fake.messages(ALICE.id).map((message) => message.text)).toEqual([
+      '/ping',
+      'pong',
+      '/kudos',
+      expect.stringMatching(/^You have \d+ kudos/),
+      '/start',
+    ]);
+    // Callback data that is not a plugin's button is passed on to the host's handlers.
+    const poll = await host.api.sendMessage(ALICE.id, 'Like it?', {
+      reply_markup: { inline_keyboard: [[{ text: 'Yes', callback_data: 'vote|yes' }]] },
+    });
+    await host.handleUpdate(fake.pressButton({ from: ALICE, message: poll, text: 'Yes' }));
+    expect(votes).toEqual(['vote|yes']);
+  });
+
+  it('serves webhooks behind Telegram’s secret token, and publishes the command menu', async () => {
+    const handler = adapter.webhookHandler();
+    const hook = await listen(new Hono().post('/telegram', (c) => handler(c.req.raw)));
+    try {
+      const url = `${hook.url}/telegram`;
+      const update = fake.sendUserMessage({ from: ALICE, text: '/kudos' });
+      expect((await fake.postUpdateTo(url, update, 'wrong-secret')).status).toBe(401);
+      expect((await fake.postUpdateTo(url, update)).status).toBe(401);
+      await adapter.idle();
+      expect(fake.messages(ALICE.id)).toHaveLength(1);
+      expect((await fake.postUpdateTo(url, update, SECRET)).status).toBe(200);
+      await adapter.idle();
+      expect(lastIn(ALICE.id)!.text).toMatch(/^You have \d+ kudos/);
+
+      // Once the webhook is set, Telegram (the fake) delivers updates itself.
+      await adapter.setWebhook(url);
+      fake.sendUserMessage({ chat: GROUP, from: ALICE, text: '/draw a small boat' });
+      await fake.webhookDeliveries();
+      await adapter.idle();
+      expect(lastIn(GROUP.id)!.caption).toMatch(/^“a small boat” — seed \d+/);
+    } finally {
+      await hook.close();
+    }
+
+    await adapter.setCommands();
+    expect(fake.commands().map((command) => command.command)).toEqual([
+      'draw',
+      'kudos',
+      'transfer',
+      'models',
+      'workers',
+    ]);
+  });
+});
