@@ -43,12 +43,6 @@ export interface DiscordAdapterOptions {
   /** @discordjs/rest options (retries, timeout…) for the created client and for registration. @default {} */
   restOptions?: Partial<RESTOptions>;
   /**
-   * Commands that answer only the person who ran them: deferred ephemerally, so no public "thinking…"
-   * shows. Others defer publicly; a private answer there still arrives privately.
-   * @default ['kudos', 'models', 'workers', 'worker', 'link', 'settings']
-   */
-  privateCommands?: readonly string[];
-  /**
    * Registration replaces every command in the scope (one bulk PUT) instead of upserting ours one by one.
    * @default true for a created client, false for an attached one (whose bot may have commands of its own)
    */
@@ -69,15 +63,17 @@ export interface DiscordAdapter {
   idle(): Promise<void>;
 }
 
-const DEFAULT_PRIVATE_COMMANDS = ['kudos', 'models', 'workers', 'worker', 'link', 'settings'];
-
 export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
   const { chat } = options;
   const rest = { ...options.restOptions, ...(options.apiUrl ? { api: options.apiUrl } : {}) };
   const ownsClient = options.client === undefined;
   const client = options.client ?? new Client({ intents: [GatewayIntentBits.Guilds], rest });
   const commandNames = new Set(chat.commands.map((command) => command.name));
-  const privateCommands = new Set(options.privateCommands ?? DEFAULT_PRIVATE_COMMANDS);
+  // Commands marked `private` defer ephemerally, so no public "thinking…" shows; others defer publicly (a
+  // private answer there still arrives privately).
+  const privateCommands = new Set(
+    chat.commands.filter((command) => command.private).map((command) => command.name),
+  );
   const onError =
     options.onError ??
     ((error: unknown) => console.error('hordekit discord adapter: an interaction failed', error));

@@ -50,6 +50,11 @@ export interface CommandDefinition<O extends OptionSpecs = OptionSpecs> {
   options?: O;
   /** Only administrators of the place may run it. */
   adminOnly?: boolean;
+  /**
+   * It answers only the person who ran it (a balance, a list): adapters acknowledge it privately where the
+   * platform can (Discord's ephemeral deferral), so nothing shows in the channel.
+   */
+  private?: boolean;
   /** It sends work to the horde: the cooldown and the concurrent-request cap apply. */
   limited?: boolean;
   /** The option holding a prompt, for banned words and the NSFW gate. */

@@ -45,4 +45,15 @@ describe('options from free text', () => {
     expect(tokenize(`a "b c" 'd e' “f g”`)).toEqual(['a', 'b c', 'd e', 'f g']);
     expect(parseTextOptions(specs, '')).toEqual({});
   });
+
+  it('sends words naming a person to the user option, and keeps preset values', () => {
+    const transfer = {
+      amount: { type: 'integer', description: 'How many', required: true },
+      to: { type: 'user', description: 'Who', required: true },
+    } as const;
+    const isPerson = (word: string) => word.startsWith('@');
+    expect(parseTextOptions(transfer, '20 @bob', { isPerson })).toEqual({ amount: '20', to: '@bob' });
+    expect(parseTextOptions(transfer, '@bob 20', { isPerson })).toEqual({ amount: '20', to: '@bob' });
+    expect(parseTextOptions(transfer, '20', { preset: { to: '42' } })).toEqual({ amount: '20', to: '42' });
+  });
 });

@@ -15,11 +15,22 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
+export interface TextOptionsHints {
+  /** Values already known from elsewhere (a Telegram reply names the person); the text fills the rest. */
+  preset?: Record<string, unknown>;
+  /** Words that name a person (`@bob`, a mention): in a command without a text option they go to its `user` options first. */
+  isPerson?: (word: string) => boolean;
+}
+
 /** The raw option values in `text` for `specs` (checked afterwards by `parseOptions`). */
-export function parseTextOptions(specs: OptionSpecs, text: string): Record<string, unknown> {
+export function parseTextOptions(
+  specs: OptionSpecs,
+  text: string,
+  hints: TextOptionsHints = {},
+): Record<string, unknown> {
   const names = Object.keys(specs);
   const main = names.find((name) => specs[name]?.type === 'string');
-  const values: Record<string, unknown> = {};
+  const values: Record<string, unknown> = { ...hints.preset };
   const rest: string[] = [];
   const tokens = tokenize(text.trim());
   for (let index = 0; index < tokens.length; index += 1) {
@@ -43,12 +54,14 @@ export function parseTextOptions(specs: OptionSpecs, text: string): Record<strin
   if (main && rest.length > 0) {
     values[main] = values[main] === undefined ? rest.join(' ') : `${String(values[main])} ${rest.join(' ')}`;
   } else if (!main) {
-    // A command without a text option takes its words in order: `/transfer @bob 20`.
-    const open = names.filter((name) => values[name] === undefined);
-    rest.forEach((word, index) => {
-      const name = open[index];
+    // A command without a text option takes its words in order: `/transfer @bob 20`; a word naming a person
+    // goes to the first open `user` option.
+    const open = (type?: string) =>
+      names.find((name) => values[name] === undefined && (type === undefined || specs[name]?.type === type));
+    for (const word of rest) {
+      const name = (hints.isPerson?.(word) ? open('user') : undefined) ?? open();
       if (name) values[name] = word;
-    });
+    }
   }
   return values;
 }

@@ -29,6 +29,7 @@ function movementLine(movement: KudosMovement): string {
 export function kudosPlugin() {
   const kudos = defineCommand({
     name: 'kudos',
+    private: true,
     description: 'Your kudos balance and recent movements',
     async handler(context) {
       const { client } = context.horde;
@@ -80,6 +81,7 @@ export function kudosPlugin() {
 
   const models = defineCommand({
     name: 'models',
+    private: true,
     description: 'Models served right now, with their queues',
     async handler(context) {
       const list = (await context.horde.client.models('image')).filter((model) => model.count > 0);
@@ -100,6 +102,7 @@ export function kudosPlugin() {
 
   const workers = defineCommand({
     name: 'workers',
+    private: true,
     description: 'Workers online right now',
     async handler(context) {
       const list = (await context.horde.client.workers()).filter((worker) => worker.online);

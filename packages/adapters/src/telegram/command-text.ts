@@ -12,9 +12,6 @@ import type { OptionSpecs } from '../framework/define.js';
 import { parseTextOptions } from '../framework/text-options.js';
 import type { TelegramMemory } from './memory.js';
 
-/** An option name no command can have (names cannot contain spaces): collects the unnamed words. */
-const WORDS = ' words';
-
 export type CommandOptions = { ok: true; options: Record<string, unknown> } | { ok: false; refusal: string };
 
 export function commandOptions(
@@ -25,28 +22,15 @@ export function commandOptions(
 ): CommandOptions {
   const names = Object.keys(specs);
   const userOptions = names.filter((name) => specs[name]?.type === 'user');
-  const freeText = names.some((name) => specs[name]?.type === 'string');
-  if (freeText) {
-    const options = parseTextOptions(specs, text);
-    return resolveUsers(options, userOptions, message, memory);
-  }
-  const options = parseTextOptions({ [WORDS]: { type: 'string', description: 'words' }, ...specs }, text);
-  const words = String(options[WORDS] ?? '')
-    .split(/\s+/)
-    .filter(Boolean);
-  delete options[WORDS];
   const mentions = mentionedUsers(message);
-  const replied = message?.reply_to_message?.from;
-  const firstUnset = (candidates: string[]) => candidates.find((name) => options[name] === undefined);
+  const isPerson = (word: string) => word.startsWith('@') || mentions.has(word);
   // A reply names the person when the text does not.
-  const replyTarget = firstUnset(userOptions);
-  const namesSomeone = words.some((word) => word.startsWith('@') || mentions.has(word));
-  if (replyTarget && replied && !replied.is_bot && !namesSomeone) options[replyTarget] = String(replied.id);
-  for (const word of words) {
-    const isPerson = word.startsWith('@') || mentions.has(word);
-    const target = (isPerson ? firstUnset(userOptions) : undefined) ?? firstUnset(names);
-    if (target) options[target] = word;
-  }
+  const preset: Record<string, unknown> = {};
+  const replied = message?.reply_to_message?.from;
+  const namesSomeone = text.split(/\s+/).some(isPerson);
+  if (userOptions[0] && replied && !replied.is_bot && !namesSomeone)
+    preset[userOptions[0]] = String(replied.id);
+  const options = parseTextOptions(specs, text, { preset, isPerson });
   return resolveUsers(options, userOptions, message, memory);
 }
 
