@@ -24,9 +24,52 @@ const EnvSchema = z.object({
   HORDEKIT_NAME: z.string().min(1).max(100).default('hordekit community horde'),
   /** The built-in demo workers (procedural images and text, not AI); `0` turns them off. */
   HORDEKIT_DEMO_WORKER: flag.default(true),
+
+  // Chat bots: each starts when its credentials are set.
+  DISCORD_TOKEN: z.string().min(1).optional(),
+  DISCORD_APPLICATION_ID: z
+    .string()
+    .regex(/^\d+$/, 'the application id is a number (Developer Portal → General Information)')
+    .optional(),
+  /** Register commands to this guild only (instant updates) instead of globally. */
+  DISCORD_GUILD_ID: z.string().regex(/^\d+$/).optional(),
+  /** Discord's REST base (`https://discord.com/api`), for a proxy or a test double. */
+  DISCORD_API_URL: z.url().optional(),
+  TELEGRAM_BOT_TOKEN: z.string().min(1).optional(),
+  /** Telegram's Bot API root (`https://api.telegram.org`): Telegram's own local Bot API server uses this. */
+  TELEGRAM_API_ROOT: z.url().optional(),
+  SLACK_BOT_TOKEN: z.string().min(1).optional(),
+  /** HTTP mode: requests to SLACK_PORT are verified with it. */
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  /** Socket Mode instead of HTTP (an app-level `xapp-…` token). */
+  SLACK_APP_TOKEN: z.string().min(1).optional(),
+  /** HTTP mode: where Slack's requests arrive (`/slack/events`). */
+  SLACK_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** Slack's Web API base (`https://slack.com/api/`). */
+  SLACK_API_URL: z.url().optional(),
+  /** The bots talk to this AI Horde instead of the embedded one (the public horde: https://aihorde.net). */
+  HORDE_REMOTE_URL: z.url().optional(),
+  /** The key the bots use on the remote horde (default: anonymous). */
+  HORDE_REMOTE_API_KEY: z.string().min(1).default('0000000000'),
 });
 
 export type Env = z.output<typeof EnvSchema>;
+
+/** Credentials that only make sense together, checked once so a half-configured bot is named, not ignored. */
+function checkPairs(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.DISCORD_TOKEN && !env.DISCORD_APPLICATION_ID)
+    problems.push('DISCORD_TOKEN needs DISCORD_APPLICATION_ID');
+  if (env.DISCORD_APPLICATION_ID && !env.DISCORD_TOKEN)
+    problems.push('DISCORD_APPLICATION_ID needs DISCORD_TOKEN');
+  if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+    problems.push('SLACK_BOT_TOKEN needs SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)');
+  }
+  if (!env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN)) {
+    problems.push('SLACK_SIGNING_SECRET / SLACK_APP_TOKEN need SLACK_BOT_TOKEN');
+  }
+  return problems;
+}
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = EnvSchema.safeParse(source);
@@ -36,5 +79,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
       .join('; ');
     throw new Error(`invalid environment: ${problems}`);
   }
+  const pairs = checkPairs(parsed.data);
+  if (pairs.length > 0) throw new Error(`invalid environment: ${pairs.join('; ')}`);
   return parsed.data;
 }

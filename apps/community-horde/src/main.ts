@@ -14,6 +14,7 @@ import { createSqliteStore } from '@hordekit/core/sqlite';
 import { createServer, createSqliteBlobStore } from '@hordekit/horde-server';
 import { createPlainReporter } from '@hordekit/worker';
 import { pino } from 'pino';
+import { type Bots, startBots } from './bots.js';
 import { type DemoWorkers, startDemoWorkers } from './demo-worker.js';
 import { readEnv } from './env.js';
 import { adminKeyPath, loadSecrets, writeAdminKey } from './secrets.js';
@@ -105,6 +106,15 @@ async function main(): Promise<void> {
     say(`try:      npm run draw -- "a lighthouse at dusk" --horde ${origin}`);
   }
 
+  let bots: Bots | undefined;
+  try {
+    bots = await startBots({ env, horde, store, blobs, logger });
+  } catch (error) {
+    // A bot that cannot start (wrong token, platform unreachable) is reported; the horde keeps serving.
+    say(`bots:     not started: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  for (const line of bots?.started ?? []) say(`bot:      ${line}`);
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -113,6 +123,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     say(`${signal}: finishing requests in flight, then closing the database`);
+    await bots?.stop();
     // The demo workers submit what they hold while the server still answers.
     await demo?.stop();
     const closed = new Promise<void>((resolveClose) => http.close(() => resolveClose()));
