@@ -6,7 +6,7 @@
  */
 
 import { once } from 'node:events';
-import { type ChatApp, createChatApp, drawPlugin, kudosPlugin, type Where } from '@hordekit/adapters';
+import type { ChatApp, Where } from '@hordekit/adapters';
 import { createDiscordAdapter, type DiscordAdapter } from '@hordekit/adapters/discord';
 import {
   type CommandOption,
@@ -15,15 +15,12 @@ import {
   type FakeUser,
   startFakeDiscord,
 } from '@hordekit/adapters/testing';
-import { createEmbeddedClient } from '@hordekit/core';
-import { blobImageReader } from '@hordekit/horde-server';
-import { createDemoImageBackend, type ImageWorker } from '@hordekit/worker';
+import type { FakeClock } from '@hordekit/core/testing';
 import { Client, Events, GatewayIntentBits, Routes } from 'discord.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { waitUntil } from '../support/horde-http.js';
+import { type ChatHarness, startChatHorde } from '../support/chat-harness.js';
 import { expectConsistentLedger } from '../support/ledger-check.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { startImageWorker } from '../support/worker-harness.js';
+import type { TestServer } from '../support/server.js';
 
 const GUILD = '200000000000000001';
 const SAFE = '300000000000000001';
@@ -40,32 +37,21 @@ const guildPlace: Where = {
 const EPHEMERAL = 64;
 const PATCH_WEBHOOK = 'PATCH /webhooks/:app/:token/messages/:message';
 
+let harness: ChatHarness | undefined;
 let ts: TestServer | undefined;
-let worker: ImageWorker | undefined;
 let fake: FakeDiscord | undefined;
 let adapter: DiscordAdapter | undefined;
 /** A bot of someone else's that the adapter is attached to. */
 let host: Client | undefined;
 let app: ChatApp;
-let clock: number;
+let clock: FakeClock;
 /** Every deferral's time from dispatch to callback, for the report at the end. */
 const deferMs: number[] = [];
 
 /** The horde, a worker drawing `stepDelayMs` per step, the fake Discord and the adapter, logged in. */
 async function start(stepDelayMs = 5) {
-  ts = await startTestServer();
-  ({ worker } = await startImageWorker(
-    ts,
-    createDemoImageBackend({ model: 'stable_diffusion', stepDelayMs }),
-    { name: 'demo-gpu' },
-  ));
-  const client = createEmbeddedClient(ts.horde, { readImage: blobImageReader(ts.server.blobs) });
-  clock = Date.now();
-  app = createChatApp({
-    horde: { client, mode: 'embedded' },
-    plugins: [drawPlugin(), kudosPlugin()],
-    now: () => clock,
-  });
+  harness = await startChatHorde({ stepDelayMs });
+  ({ ts, app, clock } = harness);
   fake = await startFakeDiscord({
     guilds: [
       {
@@ -88,11 +74,7 @@ async function start(stepDelayMs = 5) {
     restOptions: { retries: 0, timeout: 5_000 },
   });
   await adapter.start();
-  // Until its first pop the worker is unknown, and the horde's "could anyone serve it" view is refreshed
-  // once a second: start the scenarios from a horde that knows the worker is there.
-  const { horde } = ts;
-  await waitUntil(async () => ((await horde.listWorkers('image')).length > 0 ? true : undefined));
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await harness.waitForWorker();
   return { fake, adapter, ts };
 }
 
@@ -100,12 +82,11 @@ afterEach(async () => {
   await adapter?.idle();
   await adapter?.stop();
   await host?.destroy();
-  await worker?.stop({ halt: true });
+  await harness?.close();
   await fake?.close();
-  await ts?.close();
   adapter = undefined;
   host = undefined;
-  worker = undefined;
+  harness = undefined;
   fake = undefined;
   ts = undefined;
 });
@@ -160,8 +141,7 @@ function lastAnswer(token: string): FakeMessage {
 /** The bytes the worker uploaded for the request whose buttons `message` carries. */
 async function uploadedImage(message: FakeMessage): Promise<Buffer> {
   const requestId = buttonsOf(message)[0]!.custom_id.split('|')[1]!;
-  const [generation] = (await ts!.horde.requestStatus(requestId)).generations;
-  return Buffer.from((await ts!.server.blobs.get(`${generation!.id}.webp`))!);
+  return Buffer.from((await harness!.uploadedBytes(requestId))!);
 }
 
 function attachedBytes(message: FakeMessage): Buffer {
@@ -228,7 +208,7 @@ describe('the Discord adapter', () => {
     expect(buttonsOf(result)[0]!.custom_id).toMatch(/^draw:redo\|[\w-]+$/);
 
     // Redo: a new request with a new seed, in a new message.
-    clock += 60_000;
+    clock.advance(60_000);
     const redoToken = await press(alice, result, 'Redo (new seed)');
     const redo = fake.followups(redoToken).at(-1)!;
     expect(redo.id).not.toBe(result.id);
@@ -296,7 +276,7 @@ describe('the Discord adapter', () => {
       flags: EPHEMERAL,
     });
     await app.settings.update(guildPlace, { maxSteps: 150 });
-    clock += 60_000;
+    clock.advance(60_000);
     const huge = await command(bob, 'draw', [
       option('prompt', 'a huge cat'),
       option('size', '1216x832'),
@@ -353,7 +333,7 @@ describe('the Discord adapter', () => {
     expect(fake.original(started.interaction.token)).toBeUndefined();
 
     // Expired mid-way: the progress message is replaced by a channel message carrying the images.
-    clock += 60_000;
+    clock.advance(60_000);
     const patches = fake.log.of(PATCH_WEBHOOK).length;
     const second = await fake.slashCommand({
       guildId: GUILD,

@@ -3,53 +3,33 @@
  * (embedded client) and our worker node on the demo backend: the `/draw` walk, the buttons, kudos,
  * transfers, and every refusal said in words.
  */
-import { type ChatApp, createChatApp, drawPlugin, kudosPlugin } from '@hordekit/adapters';
+import type { ChatApp } from '@hordekit/adapters';
 import { MemoryPlatform, memoryPlace, memoryUser } from '@hordekit/adapters/testing';
-import { createEmbeddedClient } from '@hordekit/core';
-import { blobImageReader } from '@hordekit/horde-server';
-import { createDemoImageBackend, type ImageWorker } from '@hordekit/worker';
+import type { FakeClock } from '@hordekit/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { waitUntil } from '../support/horde-http.js';
+import { type ChatHarness, startChatHorde } from '../support/chat-harness.js';
 import { expectConsistentLedger } from '../support/ledger-check.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { startImageWorker } from '../support/worker-harness.js';
+import type { TestServer } from '../support/server.js';
 
+let harness: ChatHarness;
 let ts: TestServer;
-let worker: ImageWorker;
 let app: ChatApp;
 let platform: MemoryPlatform;
-let clock: number;
+let clock: FakeClock;
 const place = memoryPlace('guild-1');
 const alice = memoryUser('alice-id', 'Alice');
 const bob = memoryUser('bob-id', 'Bob');
 const admin = memoryUser('admin-id', 'Ada', true);
 
 beforeEach(async () => {
-  ts = await startTestServer();
-  ({ worker } = await startImageWorker(
-    ts,
-    createDemoImageBackend({ model: 'stable_diffusion', stepDelayMs: 5 }),
-    {
-      name: 'demo-gpu',
-    },
-  ));
-  const client = createEmbeddedClient(ts.horde, { readImage: blobImageReader(ts.server.blobs) });
-  clock = Date.now();
-  app = createChatApp({
-    horde: { client, mode: 'embedded' },
-    plugins: [drawPlugin(), kudosPlugin()],
-    now: () => clock,
-  });
+  harness = await startChatHorde();
+  ({ ts, app, clock } = harness);
   platform = new MemoryPlatform();
-  // Until its first pop the worker is unknown, and the horde's "could anyone serve it" view is refreshed
-  // once a second: start the scenarios from a horde that knows the worker is there.
-  await waitUntil(async () => ((await ts.horde.listWorkers('image')).length > 0 ? true : undefined));
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await harness.waitForWorker();
 });
 
 afterEach(async () => {
-  await worker.stop({ halt: true });
-  await ts.close();
+  await harness.close();
 });
 
 const lastFor = (userId: string) => platform.visible(place.channelId, userId).at(-1)!;
@@ -66,8 +46,7 @@ describe('/draw on the in-memory platform', () => {
     expect(result!.images).toHaveLength(1);
     // Exactly the bytes the worker uploaded to the horde's image store.
     const requestId = result!.buttons[0]![0]!.payload;
-    const [generation] = (await ts.horde.requestStatus(requestId)).generations;
-    const uploaded = await ts.server.blobs.get(`${generation!.id}.webp`);
+    const uploaded = await harness.uploadedBytes(requestId);
     expect(Buffer.from(result!.images[0]!.bytes).equals(Buffer.from(uploaded!))).toBe(true);
     expect(result!.buttons[0]!.map((button) => button.label)).toEqual([
       'Redo (new seed)',
@@ -76,7 +55,7 @@ describe('/draw on the in-memory platform', () => {
     ]);
 
     // Redo: a new request with a new seed.
-    clock += 60_000;
+    clock.advance(60_000);
     await platform.press(app, alice, place, result!, result!.buttons[0]![0]!);
     const redo = platform.visible(place.channelId).at(-1)!;
     expect(redo.id).not.toBe(result!.id);
@@ -104,7 +83,7 @@ describe('/draw on the in-memory platform', () => {
       visibleTo: alice.id,
       text: 'Slow down a little: you can draw again in 10 s.',
     });
-    clock += 10_000;
+    clock.advance(10_000);
     await platform.command(app, alice, place, 'draw', { prompt: 'a dog' });
     expect(lastFor(alice.id).text).toMatch(/^“a dog” — seed/);
   });
@@ -114,14 +93,14 @@ describe('/draw on the in-memory platform', () => {
     const censoredText = lastFor(alice.id).text;
     expect(censoredText).toMatch(/^“a nude statue” — seed/);
     await app.settings.update(place, { sfwPolicy: 'refuse' });
-    clock += 60_000;
+    clock.advance(60_000);
     await platform.command(app, alice, place, 'draw', { prompt: 'a nude statue' });
     expect(lastFor(alice.id)).toMatchObject({
       visibleTo: alice.id,
       text: expect.stringMatching(/^Adult content is not allowed here/),
     });
     const adultPlace = memoryPlace('guild-1', { channelId: 'guild-1-adult', platformAdult: true });
-    clock += 60_000;
+    clock.advance(60_000);
     await platform.command(app, alice, adultPlace, 'draw', { prompt: 'a nude statue' });
     expect(platform.visible(adultPlace.channelId).at(-1)!.text).toMatch(/^“a nude statue” — seed/);
   });
@@ -132,7 +111,7 @@ describe('/draw on the in-memory platform', () => {
       visibleTo: alice.id,
       text: 'No worker serves Deliberate right now. Served now: stable_diffusion.',
     });
-    clock += 60_000;
+    clock.advance(60_000);
     await platform.command(app, bob, place, 'draw', {
       prompt: 'a huge cat',
       size: '1216x832',

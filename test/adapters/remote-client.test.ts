@@ -15,11 +15,10 @@ import {
 } from '@hordekit/adapters';
 import { MemoryPlatform, memoryPlace, memoryUser } from '@hordekit/adapters/testing';
 import { HordeError, type RequestEvent, type RequestStatus } from '@hordekit/core';
-import { createDemoImageBackend, type ImageWorker } from '@hordekit/worker';
+import type { ImageWorker } from '@hordekit/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../support/horde-http.js';
+import { startDemoWorker, uploadedBytes, waitForWorker } from '../support/chat-harness.js';
 import { startTestServer, type TestAccount, type TestServer } from '../support/server.js';
-import { startImageWorker } from '../support/worker-harness.js';
 
 const SD = 'stable_diffusion';
 const WORKER = 'remote-gpu';
@@ -35,12 +34,8 @@ let bot: TestAccount;
 beforeAll(async () => {
   ts = await startTestServer();
   bot = await ts.user('bot', 1000);
-  ({ worker, owner } = await startImageWorker(ts, createDemoImageBackend({ model: SD, stepDelayMs: 5 }), {
-    name: WORKER,
-  }));
-  workerId = await waitUntil(async () => (await ts.horde.listWorkers('image'))[0]?.id);
-  // The horde's "could anyone serve it" view is refreshed once a second: start once it knows the worker.
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  ({ worker, owner } = await startDemoWorker(ts, { name: WORKER }));
+  workerId = await waitForWorker(ts);
 });
 
 afterAll(async () => {
@@ -449,8 +444,7 @@ describe('the chat framework in remote mode', () => {
     );
     expect(result.images).toHaveLength(1);
     const requestId = result.buttons[0]![0]!.payload;
-    const [generation] = (await ts.horde.requestStatus(requestId)).generations;
-    const uploaded = await ts.server.blobs.get(`${generation!.id}.webp`);
+    const uploaded = await uploadedBytes(ts, requestId);
     expect(Buffer.from(result.images[0]!.bytes).equals(Buffer.from(uploaded!))).toBe(true);
   });
 
@@ -465,8 +459,7 @@ describe('the chat framework in remote mode', () => {
     expect(result.text).toMatch(
       /^“a red boat” — seed 5 · stable_diffusion · drawn by remote-gpu · [\d.]+ kudos\.$/,
     );
-    const [generation] = (await ts.horde.requestStatus(result.buttons[0]![0]!.payload)).generations;
-    const uploaded = await ts.server.blobs.get(`${generation!.id}.webp`);
+    const uploaded = await uploadedBytes(ts, result.buttons[0]![0]!.payload);
     expect(Buffer.from(result.images[0]!.bytes).equals(Buffer.from(uploaded!))).toBe(true);
   });
 

@@ -6,49 +6,35 @@
  * refusal in words.
  */
 
-import { type ChatApp, createChatApp, drawPlugin, kudosPlugin } from '@hordekit/adapters';
+import type { ChatApp } from '@hordekit/adapters';
 import { createSlackAdapter, NOT_HERE_TEXT, type SlackAdapter, slackWhere } from '@hordekit/adapters/slack';
 import { type FakeSlack, type FakeSlackMessage, startFakeSlack } from '@hordekit/adapters/testing';
-import { createEmbeddedClient } from '@hordekit/core';
-import { blobImageReader } from '@hordekit/horde-server';
-import { createDemoImageBackend, type ImageWorker } from '@hordekit/worker';
+import type { FakeClock } from '@hordekit/core/testing';
 import { App, LogLevel } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { waitUntil } from '../support/horde-http.js';
+import { type ChatHarness, startChatHorde } from '../support/chat-harness.js';
 import { expectConsistentLedger } from '../support/ledger-check.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { startImageWorker } from '../support/worker-harness.js';
+import type { TestServer } from '../support/server.js';
 
 const CHANNEL = 'C0GENERAL';
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
 const ADA = 'U0ADA';
 
+let harness: ChatHarness;
 let ts: TestServer;
-let worker: ImageWorker;
 let chat: ChatApp;
 let fake: FakeSlack;
 let adapter: SlackAdapter;
 let url: string;
-let clock: number;
+let clock: FakeClock;
 /** Every invocation that reached the framework, as `/command` or `plugin:action`. */
 let dispatched: string[];
 const place = slackWhere('T0TEAM', CHANNEL);
 
 beforeEach(async () => {
-  ts = await startTestServer();
-  ({ worker } = await startImageWorker(
-    ts,
-    createDemoImageBackend({ model: 'stable_diffusion', stepDelayMs: 5 }),
-    { name: 'demo-gpu' },
-  ));
-  const client = createEmbeddedClient(ts.horde, { readImage: blobImageReader(ts.server.blobs) });
-  clock = Date.now();
   dispatched = [];
-  chat = createChatApp({
-    horde: { client, mode: 'embedded' },
-    plugins: [drawPlugin(), kudosPlugin()],
-    now: () => clock,
+  harness = await startChatHorde({
     middleware: [
       async (context, next) => {
         dispatched.push(context.kind === 'command' ? `/${context.command}` : context.press.action);
@@ -56,6 +42,7 @@ beforeEach(async () => {
       },
     ],
   });
+  ({ ts, app: chat, clock } = harness);
   fake = await startFakeSlack({
     users: {
       [ALICE]: { name: 'alice' },
@@ -75,17 +62,13 @@ beforeEach(async () => {
   });
   const { port } = await adapter.start({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${port}`;
-  // Until its first pop the worker is unknown, and the horde's "could anyone serve it" view is refreshed
-  // once a second: start the scenarios from a horde that knows the worker is there.
-  await waitUntil(async () => ((await ts.horde.listWorkers('image')).length > 0 ? true : undefined));
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await harness.waitForWorker();
 });
 
 afterEach(async () => {
   await adapter.stop();
   await fake.close();
-  await worker.stop({ halt: true });
-  await ts.close();
+  await harness.close();
 });
 
 /** Sends a signed slash command as `user` and waits until the adapter has answered it completely. */
@@ -187,14 +170,13 @@ describe('/draw on Slack over HTTP', () => {
     ]);
     // Exactly the bytes the worker uploaded to the horde's image store.
     const requestId = buttons[0]!.value;
-    const [generation] = (await ts.horde.requestStatus(requestId)).generations;
-    const uploaded = await ts.server.blobs.get(`${generation!.id}.webp`);
+    const uploaded = await harness.uploadedBytes(requestId);
     expect(result!.files).toHaveLength(1);
     expect(result!.files![0]!.bytes!.equals(Buffer.from(uploaded!))).toBe(true);
     expect(result!.files![0]!.name).toMatch(/\.webp$/);
 
     // Redo: a new request with a new seed, as a new message.
-    clock += 60_000;
+    clock.advance(60_000);
     const redoAnswer = await press(ALICE, result!, 'Redo (new seed)');
     expect(redoAnswer.status).toBe(200);
     const redo = publicMessages().at(-1)!;
@@ -237,7 +219,7 @@ describe('/draw on Slack over HTTP', () => {
       ephemeralTo: ALICE,
       text: 'Slow down a little: you can draw again in 10 s.',
     });
-    clock += 10_000;
+    clock.advance(10_000);
     await slash(ALICE, 'a dog');
     expect(shown(publicMessages().at(-1)!)).toMatch(/^“a dog” — seed/);
   });
@@ -246,14 +228,14 @@ describe('/draw on Slack over HTTP', () => {
     await slash(ALICE, 'a nude statue');
     expect(shown(publicMessages().at(-1)!)).toMatch(/^“a nude statue” — seed/);
     await chat.settings.update(place, { sfwPolicy: 'refuse' });
-    clock += 60_000;
+    clock.advance(60_000);
     await slash(ALICE, 'a nude statue');
     expect(lastFor(ALICE)).toMatchObject({
       ephemeralTo: ALICE,
       text: expect.stringMatching(/^Adult content is not allowed here/),
     });
     await chat.settings.update(place, { adult: true });
-    clock += 60_000;
+    clock.advance(60_000);
     await slash(ALICE, 'a nude statue');
     expect(shown(lastFor(ALICE))).toMatch(/^“a nude statue” — seed/);
   });
@@ -264,7 +246,7 @@ describe('/draw on Slack over HTTP', () => {
       ephemeralTo: ALICE,
       text: 'No worker serves Deliberate right now. Served now: stable_diffusion.',
     });
-    clock += 60_000;
+    clock.advance(60_000);
     await slash(BOB, 'a huge cat --size 1216x832 --steps 150 --count 4');
     expect(lastFor(BOB).text).toBe('At most 50 steps here.');
     await chat.settings.update(place, { maxSteps: 150 });

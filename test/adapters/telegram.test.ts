@@ -4,20 +4,18 @@
  * would see is read back from the fake's chats: the acknowledgement, the progress edits, the worker's own
  * picture with its buttons, refusals in words, inline mode, flood control and the webhook's secret.
  */
-import { type ChatApp, createChatApp, drawPlugin, kudosPlugin } from '@hordekit/adapters';
+import type { ChatApp } from '@hordekit/adapters';
 import { createTelegramAdapter, type TelegramAdapter } from '@hordekit/adapters/telegram';
 import { type FakeTelegram, listen, startFakeTelegram, type UserInput } from '@hordekit/adapters/testing';
-import { createEmbeddedClient } from '@hordekit/core';
-import { blobImageReader } from '@hordekit/horde-server';
-import { createDemoImageBackend, type ImageWorker } from '@hordekit/worker';
+import type { FakeClock } from '@hordekit/core/testing';
 import { Bot } from 'grammy';
 import type { InlineKeyboardMarkup, Message } from 'grammy/types';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ChatHarness, startChatHorde } from '../support/chat-harness.js';
 import { waitUntil } from '../support/horde-http.js';
 import { expectConsistentLedger } from '../support/ledger-check.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { startImageWorker } from '../support/worker-harness.js';
+import type { TestServer } from '../support/server.js';
 
 const TOKEN = '123456:hordekit-test-token';
 const SECRET = 'webhook-s3cret';
@@ -27,29 +25,18 @@ const BOB: UserInput = { id: 1002, first_name: 'Bob', username: 'bob' };
 const OLGA: UserInput = { id: 1003, first_name: 'Olga' };
 const groupPlace = { platform: 'telegram' as const, placeId: String(GROUP.id) };
 
+let harness: ChatHarness;
 let ts: TestServer;
-let worker: ImageWorker;
 let app: ChatApp;
 let fake: FakeTelegram;
 let adapter: TelegramAdapter;
-let clock: number;
+let clock: FakeClock;
 let errors: unknown[];
 
 beforeEach(async () => {
-  ts = await startTestServer();
   // 20 ms a step (0.6 s a picture): slow enough that a progress edit is always seen before the picture.
-  ({ worker } = await startImageWorker(
-    ts,
-    createDemoImageBackend({ model: 'stable_diffusion', stepDelayMs: 20 }),
-    { name: 'demo-gpu' },
-  ));
-  const client = createEmbeddedClient(ts.horde, { readImage: blobImageReader(ts.server.blobs) });
-  clock = Date.now();
-  app = createChatApp({
-    horde: { client, mode: 'embedded' },
-    plugins: [drawPlugin(), kudosPlugin()],
-    now: () => clock,
-  });
+  harness = await startChatHorde({ stepDelayMs: 20 });
+  ({ ts, app, clock } = harness);
   // Alice has started the bot (she has a private chat with it); Bob has not. Olga created the group.
   fake = await startFakeTelegram({
     botUsername: 'horde_bot',
@@ -67,15 +54,13 @@ beforeEach(async () => {
     editIntervalMs: { private: 50, group: 50, inline: 50 },
     onError: (error) => errors.push(error),
   });
-  await waitUntil(async () => ((await ts.horde.listWorkers('image')).length > 0 ? true : undefined));
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await harness.waitForWorker();
 });
 
 afterEach(async () => {
   await adapter.stop();
   await adapter.idle();
-  await worker.stop({ halt: true });
-  await ts.close();
+  await harness.close();
   await fake.close();
   expect(errors).toEqual([]);
 });
@@ -115,12 +100,8 @@ const photoBytes = (message: Message | { photo?: { file_id: string }[] } | undef
 
 /** The bytes the worker uploaded for the request's generations, in order. */
 async function workerImages(requestId: string): Promise<Buffer[]> {
-  const { generations } = await ts.horde.requestStatus(requestId);
-  return Promise.all(
-    generations.map(async (generation) =>
-      Buffer.from((await ts.server.blobs.get(`${generation.id}.webp`)) ?? new Uint8Array()),
-    ),
-  );
+  const uploaded = await harness.uploadedImages(requestId);
+  return uploaded.map((bytes) => Buffer.from(bytes ?? new Uint8Array()));
 }
 
 describe('the Telegram adapter', () => {
@@ -175,7 +156,7 @@ describe('the Telegram adapter', () => {
     expect(photoBytes(result)?.equals(uploaded!)).toBe(true);
 
     // Redo: a new request with a new seed, as a new photo.
-    clock += 60_000;
+    clock.advance(60_000);
     await press(ALICE, result!, 'Redo (new seed)');
     expect(fake.log.of('answerCallbackQuery')).toHaveLength(1);
     const redo = inGroup().at(-1)!;
@@ -270,11 +251,11 @@ describe('the Telegram adapter', () => {
     expect(refusedAt).toBeLessThan(drawnAt);
 
     await app.settings.update(groupPlace, { sfwPolicy: 'refuse' });
-    clock += 60_000;
+    clock.advance(60_000);
     await say(ALICE, '/draw a nude statue');
     expect(lastIn(ALICE.id)!.text).toMatch(/^Adult content is not allowed here/);
 
-    clock += 60_000;
+    clock.advance(60_000);
     await say(ALICE, '/draw a cat --model Deliberate');
     expect(lastIn(ALICE.id)!.text).toBe(
       'No worker serves Deliberate right now. Served now: stable_diffusion.',
