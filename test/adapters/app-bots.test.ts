@@ -79,7 +79,9 @@ describe('npm start with chat credentials', () => {
     expect(app.output()).toMatch(
       new RegExp(`bot: +Slack: requests on port ${slackPort} \\(/slack/events\\)`),
     );
-    expect(discord.commands(GUILD).map((command) => command.name)).toContain('draw');
+    expect(discord.commands(GUILD).map((command) => command.name)).toEqual(
+      expect.arrayContaining(['draw', 'cancel', 'kudos', 'transfer', 'settings', 'worker', 'link']),
+    );
   });
 
   it('Discord: /draw ends with the demo worker’s picture on the original response', async () => {

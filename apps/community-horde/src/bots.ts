@@ -5,12 +5,15 @@
  * SQLite file (its keyv table).
  */
 import {
+  accountPlugin,
   type ChatLogger,
+  cancelPlugin,
   createChatApp,
   createRemoteClient,
   drawPlugin,
   kudosPlugin,
   SettingsStore,
+  settingsPlugin,
 } from '@hordekit/adapters';
 import { createDiscordAdapter } from '@hordekit/adapters/discord';
 import { createSlackAdapter } from '@hordekit/adapters/slack';
@@ -38,18 +41,41 @@ export async function startBots(options: {
   store: SqliteStore;
   blobs: BlobStore;
   logger: ChatLogger;
+  /** This horde's address, for the command line /worker sends. */
+  hordeUrl: string;
+  /** Encrypts the AI Horde keys people link in remote mode. */
+  secret: string;
 }): Promise<Bots> {
   const { env } = options;
   const wanted = env.DISCORD_TOKEN || env.TELEGRAM_BOT_TOKEN || env.SLACK_BOT_TOKEN;
   if (!wanted) return { started: [], stop: async () => {} };
 
+  const keyvStore = options.store.keyvStore();
+  const settings = new SettingsStore(new Keyv({ store: keyvStore, namespace: 'chat-settings' }));
+  // Link codes and linked keys in a namespace of their own (a Telegram DM's settings key equals its user's).
+  const accounts = accountPlugin({
+    hordeUrl: env.HORDE_REMOTE_URL ?? options.hordeUrl,
+    keyv: new Keyv({ store: keyvStore, namespace: 'chat-accounts' }),
+    secret: options.secret,
+  });
   const client = env.HORDE_REMOTE_URL
-    ? createRemoteClient({ url: env.HORDE_REMOTE_URL, apiKey: env.HORDE_REMOTE_API_KEY })
+    ? createRemoteClient({
+        url: env.HORDE_REMOTE_URL,
+        apiKey: env.HORDE_REMOTE_API_KEY,
+        keyFor: accounts.linkedKeyFor,
+      })
     : createEmbeddedClient(options.horde, { readImage: blobImageReader(options.blobs) });
+  const draw = drawPlugin();
   const chat = createChatApp({
     horde: { client, mode: env.HORDE_REMOTE_URL ? 'remote' : 'embedded' },
-    plugins: [drawPlugin(), kudosPlugin()],
-    settings: new SettingsStore(new Keyv({ store: options.store.keyvStore(), namespace: 'chat-settings' })),
+    plugins: [
+      draw,
+      cancelPlugin({ requests: draw.requests }),
+      kudosPlugin(),
+      settingsPlugin({ store: settings }),
+      accounts,
+    ],
+    settings,
     logger: options.logger,
   });
   const where = env.HORDE_REMOTE_URL ? `the horde at ${env.HORDE_REMOTE_URL}` : 'this horde';

@@ -108,7 +108,15 @@ async function main(): Promise<void> {
 
   let bots: Bots | undefined;
   try {
-    bots = await startBots({ env, horde, store, blobs, logger });
+    bots = await startBots({
+      env,
+      horde,
+      store,
+      blobs,
+      logger,
+      hordeUrl: origin,
+      secret: secrets.signingSecret,
+    });
   } catch (error) {
     // A bot that cannot start (wrong token, platform unreachable) is reported; the horde keeps serving.
     say(`bots:     not started: ${error instanceof Error ? error.message : String(error)}`);

@@ -34,6 +34,11 @@ export {
 } from './framework/settings.js';
 export { parseTextOptions, tokenize } from './framework/text-options.js';
 export type * from './framework/types.js';
+// The person's account (/worker, /link), waiting pictures (/cancel) and the place's settings (/settings)
+export { type AccountPlugin, type AccountPluginOptions, accountPlugin } from './plugins/account.js';
+export { type CancelPluginOptions, cancelPlugin } from './plugins/cancel.js';
 export { type DrawPluginOptions, drawPlugin, SIZES } from './plugins/draw.js';
+export { DrawRequests, type RunningDraw } from './plugins/draw-requests.js';
 export { kudosPlugin } from './plugins/kudos.js';
+export { type SettingsPluginOptions, settingsPlugin } from './plugins/settings.js';
 export { createRemoteClient, type RemoteClientOptions } from './remote/remote-client.js';

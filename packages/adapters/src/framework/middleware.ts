@@ -3,7 +3,7 @@
  * for prompts, and logging. (Admin-only commands and the error boundary are part of the app itself.)
  */
 import type { AnyContext, Middleware } from './context.js';
-import { UserError } from './errors.js';
+import { HordeRefusal, UserError } from './errors.js';
 import { adultAllowed } from './settings.js';
 
 /** Marks a command as one that sends work to the horde (cooldown and concurrency apply). */
@@ -33,8 +33,9 @@ export function cooldown(now: () => number = Date.now): Middleware {
     try {
       await next();
     } catch (error) {
-      // A request refused before it reached the horde (a bad option, too many steps) costs no cooldown.
-      if (error instanceof UserError) {
+      // A request refused before it reached the horde (a bad option, too many steps, a model nobody serves)
+      // costs no cooldown.
+      if (error instanceof UserError || error instanceof HordeRefusal) {
         if (previous === undefined) last.delete(key);
         else last.set(key, previous);
       }

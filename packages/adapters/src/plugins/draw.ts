@@ -3,11 +3,12 @@
  * worker drawing it), then the images with their seed, model, worker and cost, and buttons — redo with a
  * new seed, details, delete (requester or admin), and cancel while waiting.
  */
-import type { ImageGenerateInput, RequestEvent } from '@hordekit/core';
+import type { GenerateResult, ImageGenerateInput, RequestEvent } from '@hordekit/core';
 import type { BaseContext, ButtonContext } from '../framework/context.js';
-import { defineCommand, definePlugin } from '../framework/define.js';
+import { defineCommand, definePlugin, type PluginDefinition } from '../framework/define.js';
 import { HordeRefusal, UserError } from '../framework/errors.js';
 import type { Button, Choice, OutgoingMessage } from '../framework/types.js';
+import { DrawRequests } from './draw-requests.js';
 
 export const SIZES: readonly (Choice & { width: number; height: number })[] = [
   { name: 'square 512×512', value: '512x512', width: 512, height: 512 },
@@ -30,10 +31,16 @@ export interface DrawPluginOptions {
   timeoutMs?: number;
   /** Remembered requests (for redo/details/delete/cancel); the newest `maxRecords` are kept. */
   maxRecords?: number;
+  /**
+   * Where the requests still waiting are kept, for `/cancel` (`cancelPlugin`). @default a new registry,
+   * returned as the plugin's `requests`
+   */
+  requests?: DrawRequests;
 }
 
-export function drawPlugin(options: DrawPluginOptions = {}) {
+export function drawPlugin(options: DrawPluginOptions = {}): PluginDefinition & { requests: DrawRequests } {
   const timeoutMs = options.timeoutMs ?? 20 * 60_000;
+  const running = options.requests ?? new DrawRequests();
   const records = new Map<string, DrawRecord>();
   const remember = (id: string, record: DrawRecord) => {
     records.set(id, record);
@@ -85,7 +92,8 @@ export function drawPlugin(options: DrawPluginOptions = {}) {
       const nsfw = context.state.nsfw === true;
       const input: ImageGenerateInput = {
         prompt: negative ? `${prompt} ### ${negative}` : prompt,
-        models: model ? [model] : [],
+        // No model named: the place's allowed models (the horde picks among them), or any.
+        models: model ? [model] : settings.allowedModels,
         nsfw,
         censor_nsfw: !nsfw,
         r2: true,
@@ -97,21 +105,21 @@ export function drawPlugin(options: DrawPluginOptions = {}) {
           ...(seed ? { seed } : {}),
         },
       };
-      context.state.model = model;
+      context.state.model = model ?? (settings.allowedModels.join(', ') || undefined);
       await run(context, input, prompt);
     },
   });
 
   async function run(context: BaseContext, input: ImageGenerateInput, prompt: string): Promise<void> {
     const { client } = context.horde;
-    const model = input.models?.[0];
-    // Asking for a model nobody serves would only wait in the queue until it expires: say so before paying.
-    if (model) {
+    const models = input.models ?? [];
+    // Asking for models nobody serves would only wait in the queue until it expires: say so before paying.
+    if (models.length > 0) {
       const online = (await client.workers('image')).filter(
         (worker) => worker.online && !worker.maintenance_mode,
       );
-      if (!online.some((worker) => worker.models.includes(model))) {
-        throw new HordeRefusal('NoValidWorkers', `no worker serves ${model}`);
+      if (!online.some((worker) => models.some((model) => worker.models.includes(model)))) {
+        throw new HordeRefusal('NoValidWorkers', `no worker serves ${models.join(', ')}`);
       }
     }
     const account = await context.account();
@@ -119,6 +127,27 @@ export function drawPlugin(options: DrawPluginOptions = {}) {
     const id = accepted.id;
     if (!id) throw new UserError('The horde did not queue the request. Please try again.');
     remember(id, { input, requesterId: context.who.id, prompt });
+    running.started({
+      requestId: id,
+      platform: context.where.platform,
+      placeId: context.where.placeId,
+      userId: context.who.id,
+      prompt,
+    });
+    try {
+      await follow(context, id, accepted, prompt);
+    } finally {
+      running.finished(id);
+    }
+  }
+
+  async function follow(
+    context: BaseContext,
+    id: string,
+    accepted: GenerateResult,
+    prompt: string,
+  ): Promise<void> {
+    const { client } = context.horde;
     const view = new DrawProgress(prompt, id, accepted.kudos);
     // The horde's "no worker can take it" is a snapshot (a worker may be starting): wait, but say so.
     if (accepted.warnings?.some((warning) => warning.code === 'NoAvailableWorker')) view.noWorkerYet();
@@ -209,7 +238,7 @@ export function drawPlugin(options: DrawPluginOptions = {}) {
     }
   };
 
-  return definePlugin({
+  const plugin = definePlugin({
     name: 'draw',
     commands: [draw],
     buttons: {
@@ -249,6 +278,7 @@ export function drawPlugin(options: DrawPluginOptions = {}) {
       },
     },
   });
+  return Object.assign(plugin, { requests: running });
 }
 
 function resultButtons(id: string): Button[] {

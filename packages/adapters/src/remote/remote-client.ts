@@ -262,6 +262,19 @@ export function createRemoteClient(options: RemoteClientOptions): HordeClient {
       // Without a linked key the person acts through the bot's own account, shared with everyone else.
       return { credentials: { apiKey }, account: await account({ apiKey }), created: false, shared: !linked };
     },
+    async workerKey() {
+      // The AI Horde API cannot issue or reset keys: people register (or reset theirs) on the horde's site.
+      throw new HordeError(
+        'Forbidden',
+        `This horde hands out worker keys itself: get yours from its registration page, ${root}/register, and run your worker with that key.`,
+      );
+    },
+    async linkIdentity() {
+      throw new HordeError(
+        'Forbidden',
+        'A remote horde knows accounts by API key only: link the person’s own key instead (keyFor).',
+      );
+    },
     // SDK gap: getModels has no `type` option (5.2.0 never sends it), so text models were unreachable.
     models: (kind = 'image'): Promise<ModelStatus[]> =>
       cachedList(`models:${kind}`, async () =>

@@ -1,5 +1,6 @@
 /** The `HordeClient` of an in-process horde: direct calls, and events straight from the engine's bus. */
 
+import { ANONYMOUS_ID, assertActive } from '../engine/accounts.js';
 import type { Horde } from '../engine/horde.js';
 import { HordeError } from '../errors.js';
 import { FINAL_REQUEST_EVENTS, type RequestEvent } from '../events/types.js';
@@ -70,6 +71,11 @@ export async function* watchRequest(
   }
 }
 
+function activeAccount(account: AccountRecord): AccountRecord {
+  assertActive(account);
+  return account;
+}
+
 export interface EmbeddedClientOptions {
   /**
    * Where uploaded images are (the server's image store, e.g. `blobImageReader(blobs)` from
@@ -114,6 +120,21 @@ export function createEmbeddedClient(horde: Horde, options: EmbeddedClientOption
         username: identity.username,
       });
       return { credentials: { accountId: account.id }, account: summarizeAccount(account), created };
+    },
+    async workerKey(as) {
+      const account = activeAccount(await horde.authenticate(as));
+      return horde.rotateApiKey(account.id);
+    },
+    async linkIdentity(as, identity) {
+      if (!identity.provider || !identity.externalId) {
+        throw new HordeError('BadRequest', 'An identity needs a provider and an id.');
+      }
+      const account = activeAccount(await horde.authenticate(as));
+      if (account.id === ANONYMOUS_ID) {
+        throw new HordeError('AnonForbidden', 'Identities cannot be linked to the anonymous account.');
+      }
+      await horde.store.linkIdentity(account.id, identity.provider, identity.externalId);
+      return summarizeAccount(account);
     },
     models: (kind) => horde.modelStatuses(kind ?? 'image'),
     workers: (kind) => horde.listWorkers(kind),

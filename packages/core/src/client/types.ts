@@ -76,6 +76,18 @@ export interface HordeClient {
     /** The account is not this person's own but shared (a remote horde reached through the bot's key). */
     shared?: boolean;
   }>;
+  /**
+   * A new API key for the account `as` acts for, to run workers with (chat-created accounts have none until
+   * then). Any key the account had before stops working at once. A remote horde refuses: its keys come
+   * from its own registration page.
+   */
+  workerKey(as: Credentials): Promise<string>;
+  /**
+   * Points `identity` at the account `as` acts for, so one person's identities on several platforms share
+   * one balance. An identity bound to another account before is re-pointed; that account keeps its kudos.
+   * A remote horde refuses: it knows accounts by API key only (link the person's own key instead).
+   */
+  linkIdentity(as: Credentials, identity: IdentityInput): Promise<AccountSummary>;
   models(kind?: RequestKind): Promise<ModelStatus[]>;
   workers(kind?: RequestKind): Promise<WorkerView[]>;
   /**

@@ -581,7 +581,10 @@ export interface HordeStore {
   listAccounts(options: { offset: number; limit: number; sort: 'kudos' | 'age' }): Promise<AccountRecord[]>;
   updateAccount(id: number, patch: AccountPatch): Promise<AccountRecord>;
   setApiKeyHash(id: number, apiKeyHash: string | null): Promise<void>;
-  /** External identities (a chat platform's user id) bound to an account. */
+  /**
+   * Binds an external identity (a chat platform's user id) to an account. An identity is bound to one
+   * account at a time: linking it again re-points it, and the account it left keeps everything else.
+   */
   linkIdentity(accountId: number, provider: string, externalId: string): Promise<void>;
   getAccountByIdentity(provider: string, externalId: string): Promise<AccountRecord | undefined>;
 

@@ -86,6 +86,18 @@ export function accountCases(h: Harness): void {
       await expectRc(h.store.linkIdentity(987_654, 'slack', 'U1'), 'UserNotFound');
     });
 
+    it('re-points an identity linked again to another account; the account it left keeps its kudos', async () => {
+      const a = await createAccount(h.store, { username: 'first', balance: 300 });
+      const b = await createAccount(h.store, { username: 'second' });
+      await h.store.linkIdentity(a.id, 'telegram', '77');
+      await h.store.linkIdentity(b.id, 'telegram', '77');
+      expect((await h.store.getAccountByIdentity('telegram', '77'))?.id).toBe(b.id);
+      expect((await h.store.getAccount(a.id))?.balance).toBe(300);
+      await h.store.linkIdentity(b.id, 'discord', '77');
+      expect((await h.store.getAccountByIdentity('discord', '77'))?.id).toBe(b.id);
+      expect((await h.store.getAccountByIdentity('telegram', '77'))?.id).toBe(b.id);
+    });
+
     it('lists accounts by kudos (richest first) and by age (oldest first), paged', async () => {
       const a = await createAccount(h.store, { createdAt: T0, balance: 200 });
       const b = await createAccount(h.store, { createdAt: T0 + 1, balance: 900 });
