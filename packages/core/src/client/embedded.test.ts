@@ -117,4 +117,34 @@ describe('the embedded HordeClient', () => {
     );
     await horde.close();
   });
+
+  it('workerKey gives a chat account a working key (retiring the old); linkIdentity re-points an identity', async () => {
+    const horde = await createHorde({ store: await createSqliteStore({ path: ':memory:' }) });
+    const client = createEmbeddedClient(horde);
+    const alice = await client.accountFor({ provider: 'discord', externalId: 'a', username: 'Alice' });
+    const first = await client.workerKey(alice.credentials);
+    expect((await horde.authenticate({ apiKey: first })).id).toBe(alice.account.id);
+    const second = await client.workerKey(alice.credentials);
+    await expect(horde.authenticate({ apiKey: first })).rejects.toMatchObject({ rc: 'InvalidAPIKey' });
+    expect((await horde.authenticate({ apiKey: second })).id).toBe(alice.account.id);
+
+    const other = await client.accountFor({ provider: 'telegram', externalId: 't', username: 'Alice T' });
+    expect(other.account.id).not.toBe(alice.account.id);
+    await client.linkIdentity(alice.credentials, {
+      provider: 'telegram',
+      externalId: 't',
+      username: 'Alice T',
+    });
+    const linked = await client.accountFor({ provider: 'telegram', externalId: 't', username: 'Alice T' });
+    expect(linked.account.id).toBe(alice.account.id);
+    await expect(
+      client.linkIdentity({ apiKey: '0000000000' }, { provider: 'slack', externalId: 's', username: 'x' }),
+    ).rejects.toMatchObject({ rc: 'AnonForbidden' });
+    await expect(
+      client.linkIdentity(alice.credentials, { provider: '', externalId: '', username: '' }),
+    ).rejects.toMatchObject({
+      rc: 'BadRequest',
+    });
+    await horde.close();
+  });
 });
