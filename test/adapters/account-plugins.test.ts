@@ -115,7 +115,9 @@ describe('/settings and /cancel, with a worker drawing', () => {
     expect((await app.settings.get(place)).allowedModels).toEqual(['Deliberate']);
     // A /draw that names no model asks for the allowed ones, not for any model.
     await platform.command(app, alice, place, 'draw', { prompt: 'a cat' });
-    expect(lastFor(alice.id).text).toBe('No worker serves Deliberate right now. Served now: stable_diffusion.');
+    expect(lastFor(alice.id).text).toBe(
+      'No worker serves Deliberate right now. Served now: stable_diffusion.',
+    );
 
     await platform.command(app, alice, place, 'draw', { prompt: 'a cat', model: 'stable_diffusion' });
     expect(lastFor(alice.id).text).toBe('Here you can draw with: Deliberate.');
