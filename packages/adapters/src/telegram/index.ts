@@ -16,4 +16,4 @@ export { type ChatTarget, chatIo, type InlineTarget, inlineIo } from './io.js';
 export type { EditIntervals } from './kit.js';
 export { TelegramMemory } from './memory.js';
 export { type ChatRef, type InlineRef, Messenger, type Placement, type TelegramRef } from './messages.js';
-export { CallbackCodec, fit } from './render.js';
+export { CallbackCodec, clipText } from './render.js';

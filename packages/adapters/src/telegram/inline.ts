@@ -16,7 +16,7 @@ import { WAIT_DATA } from './handlers.js';
 import { inlineWhere, whoOf } from './identity.js';
 import { inlineIo } from './io.js';
 import type { Kit } from './kit.js';
-import { fit, MAX_CAPTION, MAX_TEXT } from './render.js';
+import { clipText, MAX_CAPTION, MAX_TEXT } from './render.js';
 
 const DRAW_PREFIX = 'draw:';
 /** Telegram shows at most 50 results. */
@@ -32,10 +32,10 @@ export function registerInline(kit: Kit, command: AnyCommand): void {
       const token = randomBytes(9).toString('base64url');
       kit.memory.inlineDraws.set(token, text);
       results.push(
-        InlineQueryResultBuilder.article(`${DRAW_PREFIX}${token}`, fit(`Draw this: ${prompt}`, 256), {
+        InlineQueryResultBuilder.article(`${DRAW_PREFIX}${token}`, clipText(`Draw this: ${prompt}`, 256), {
           description: 'Drawn here by the horde, in a minute or so',
           reply_markup: { inline_keyboard: [[{ text: '⏳ Drawing…', callback_data: WAIT_DATA }]] },
-        }).text(fit(`🎨 Drawing: ${prompt}…`, MAX_TEXT)),
+        }).text(clipText(`🎨 Drawing: ${prompt}…`, MAX_TEXT)),
       );
     }
     kit.memory
@@ -44,7 +44,7 @@ export function registerInline(kit: Kit, command: AnyCommand): void {
       .forEach((image, index) => {
         results.push(
           InlineQueryResultBuilder.photoCached(`recent:${index}`, image.fileId, {
-            caption: fit(image.caption, MAX_CAPTION),
+            caption: clipText(image.caption, MAX_CAPTION),
           }),
         );
       });

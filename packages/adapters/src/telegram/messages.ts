@@ -18,7 +18,7 @@ import { type Api, GrammyError, InputFile, InputMediaBuilder } from 'grammy';
 import type { MaybeInaccessibleMessage, Message, ReplyParameters } from 'grammy/types';
 import type { ImageAttachment, OutgoingMessage, SentMessage } from '../framework/types.js';
 import type { TelegramMemory } from './memory.js';
-import { type CallbackCodec, fit, MAX_CAPTION, MAX_TEXT } from './render.js';
+import { type CallbackCodec, clipText, MAX_CAPTION, MAX_TEXT } from './render.js';
 
 /** Where a new message goes in its chat. */
 export interface Placement {
@@ -128,14 +128,14 @@ export class Messenger {
     const reply_markup = this.codec.keyboard(message.buttons);
     const where = placementFields(placement);
     if (images.length === 0) {
-      const sent = await this.api.sendMessage(chatId, fit(message.text, MAX_TEXT), {
+      const sent = await this.api.sendMessage(chatId, clipText(message.text, MAX_TEXT), {
         ...where,
         reply_markup,
       });
       return sentOf({ kind: 'chat', chatId, messageId: sent.message_id, shape: 'text', ...placement });
     }
     if (images.length === 1) {
-      const caption = fit(message.text, MAX_CAPTION);
+      const caption = clipText(message.text, MAX_CAPTION);
       const sent = await this.api.sendPhoto(chatId, inputFile(images[0]!), {
         ...where,
         caption,
@@ -149,7 +149,7 @@ export class Messenger {
       .map((image) =>
         InputMediaBuilder.photo(
           inputFile(image),
-          image.description ? { caption: fit(image.description, MAX_CAPTION) } : {},
+          image.description ? { caption: clipText(image.description, MAX_CAPTION) } : {},
         ),
       );
     const photos = await this.api.sendMediaGroup(chatId, media, where);
@@ -157,7 +157,7 @@ export class Messenger {
       this.#remember(owner, photo, images[index]?.description ?? message.text);
     }
     const album = photos.map((photo) => photo.message_id);
-    const text = await this.api.sendMessage(chatId, fit(message.text, MAX_TEXT), {
+    const text = await this.api.sendMessage(chatId, clipText(message.text, MAX_TEXT), {
       ...placementFields({ ...placement, replyTo: album[0] }),
       reply_markup,
     });
@@ -172,18 +172,18 @@ export class Messenger {
     const reply_markup = this.codec.keyboard(message.buttons);
     const { chatId, messageId } = ref;
     if (images.length === 0 && ref.shape === 'photo') {
-      const caption = fit(message.text, MAX_CAPTION);
+      const caption = clipText(message.text, MAX_CAPTION);
       await unlessUnchanged(this.api.editMessageCaption(chatId, messageId, { caption, reply_markup }));
       return sent;
     }
     if (images.length === 0) {
-      const text = fit(message.text, MAX_TEXT);
+      const text = clipText(message.text, MAX_TEXT);
       await unlessUnchanged(this.api.editMessageText(chatId, messageId, text, { reply_markup }));
       return sent;
     }
     if (images.length === 1 && ref.shape === 'photo') {
       const media = InputMediaBuilder.photo(inputFile(images[0]!), {
-        caption: fit(message.text, MAX_CAPTION),
+        caption: clipText(message.text, MAX_CAPTION),
       });
       const edited = await this.api.editMessageMedia(chatId, messageId, media, { reply_markup });
       if (edited !== true) this.#remember(owner, edited, message.text);
@@ -217,7 +217,7 @@ export class Messenger {
     const first = images[0];
     if (first) {
       const more = images.length > 1 ? ` (1 of ${images.length} pictures)` : '';
-      const caption = fit(`${message.text}${more}`, MAX_CAPTION);
+      const caption = clipText(`${message.text}${more}`, MAX_CAPTION);
       const fileId = await this.#upload(first, owner).catch(() => undefined);
       if (fileId) {
         await this.api.editMessageMediaInline(id, InputMediaBuilder.photo(fileId, { caption }), {
@@ -232,14 +232,14 @@ export class Messenger {
       return this.#editInline(ref, { text: hint, buttons: message.buttons }, owner);
     }
     const caption = () =>
-      this.api.editMessageCaptionInline(id, { caption: fit(message.text, MAX_CAPTION), reply_markup });
+      this.api.editMessageCaptionInline(id, { caption: clipText(message.text, MAX_CAPTION), reply_markup });
     if (ref.shape === 'photo' || this.memory.inlinePhotos.has(id)) {
       await unlessUnchanged(caption());
       return sentOf(ref);
     }
     try {
       await unlessUnchanged(
-        this.api.editMessageTextInline(id, fit(message.text, MAX_TEXT), { reply_markup }),
+        this.api.editMessageTextInline(id, clipText(message.text, MAX_TEXT), { reply_markup }),
       );
     } catch (error) {
       // A photo the bot no longer remembers as one (it restarted): its caption is what there is to edit.

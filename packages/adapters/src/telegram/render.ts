@@ -15,7 +15,7 @@ const MAX_CALLBACK_DATA = 64;
 const ACTION = /^[a-z][a-z0-9-]{0,15}:[^|]+$/;
 
 /** `text` within `limit` characters (Telegram refuses longer ones, and empty ones). */
-export function fit(text: string, limit: number): string {
+export function clipText(text: string, limit: number): string {
   const shown = text.trim() === '' ? '…' : text;
   return shown.length > limit ? `${shown.slice(0, limit - 1)}…` : shown;
 }
@@ -50,7 +50,7 @@ export class CallbackCodec {
     const inline_keyboard = (rows ?? [])
       .filter((row) => row.length > 0)
       .map((row) =>
-        row.map((button) => ({ text: fit(button.label, 64), callback_data: this.encode(button) })),
+        row.map((button) => ({ text: clipText(button.label, 64), callback_data: this.encode(button) })),
       );
     return inline_keyboard.length > 0 ? { inline_keyboard } : undefined;
   }
