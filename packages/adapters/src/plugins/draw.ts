@@ -294,6 +294,7 @@ class DrawProgress {
   #line: string;
   #done = 0;
   #total = 0;
+  #drawing = false;
 
   constructor(
     readonly prompt: string,
@@ -304,6 +305,7 @@ class DrawProgress {
   }
 
   drawing(): void {
+    this.#drawing = true;
     this.#line = 'a worker is drawing it';
   }
 
@@ -315,9 +317,12 @@ class DrawProgress {
     switch (event.type) {
       case 'queued':
       case 'position':
+        // A position published just before a worker took the job can arrive after it: keep "drawing".
+        if (this.#drawing) break;
         this.#line = `in the queue: position ${event.position}, about ${formatWait(event.waitTime)}`;
         break;
       case 'processing':
+        this.#drawing = true;
         this.#total = Math.max(this.#total, this.#done + event.jobIds.length);
         this.#line = `drawing on ${event.workerName} (${event.model})`;
         break;
@@ -326,6 +331,7 @@ class DrawProgress {
         this.#line = `${this.#done} picture${this.#done === 1 ? '' : 's'} ready, finishing`;
         break;
       case 'restarted':
+        this.#drawing = false;
         this.#line = 'a worker failed; back in the queue';
         break;
       default:
