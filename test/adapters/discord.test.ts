@@ -1,15 +1,15 @@
 /**
- * The Discord adapter end to end: the real discord.js client against the fake Discord (REST + gateway on
- * loopback), a real community horde (embedded client) and our worker node on the demo backend. Each
- * scenario plays a user (slash commands, button presses, autocomplete) and checks what that user would
- * see: the deferral's timing, progress edits, the image bytes the worker made, buttons, private answers.
+ * What only Discord has, end to end: the real discord.js client against the fake Discord (REST + gateway on
+ * loopback), a real community horde (embedded client) and our worker node on the demo backend — command
+ * registration, autocomplete, the channel-message fallback once an interaction token expires, and the
+ * adapter inside an existing Client. The `/draw` walk, kudos and refusals (deferral timing, progress edits,
+ * the worker's bytes, buttons, private answers) are the adapter conformance suite's (`conformance.test.ts`).
  */
 
 import { once } from 'node:events';
-import type { ChatApp, Where } from '@hordekit/adapters';
+import type { ChatApp } from '@hordekit/adapters';
 import { createDiscordAdapter, type DiscordAdapter } from '@hordekit/adapters/discord';
 import {
-  type CommandOption,
   type FakeDiscord,
   type FakeMessage,
   type FakeUser,
@@ -17,9 +17,8 @@ import {
 } from '@hordekit/adapters/testing';
 import type { FakeClock } from '@hordekit/core/testing';
 import { Client, Events, GatewayIntentBits, Routes } from 'discord.js';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type ChatHarness, startChatHorde } from '../support/chat-harness.js';
-import { expectConsistentLedger } from '../support/ledger-check.js';
 import type { TestServer } from '../support/server.js';
 
 const GUILD = '200000000000000001';
@@ -27,13 +26,6 @@ const SAFE = '300000000000000001';
 const ADULT = '300000000000000002';
 const alice: FakeUser = { id: '400000000000000001', username: 'alice' };
 const bob: FakeUser = { id: '400000000000000002', username: 'bob' };
-const guildPlace: Where = {
-  platform: 'discord',
-  placeId: GUILD,
-  channelId: SAFE,
-  platformAdult: false,
-  isPrivate: false,
-};
 const EPHEMERAL = 64;
 const PATCH_WEBHOOK = 'PATCH /webhooks/:app/:token/messages/:message';
 
@@ -45,8 +37,6 @@ let adapter: DiscordAdapter | undefined;
 let host: Client | undefined;
 let app: ChatApp;
 let clock: FakeClock;
-/** Every deferral's time from dispatch to callback, for the report at the end. */
-const deferMs: number[] = [];
 
 /** The horde, a worker drawing `stepDelayMs` per step, the fake Discord and the adapter, logged in. */
 async function start(stepDelayMs = 5) {
@@ -91,29 +81,11 @@ afterEach(async () => {
   ts = undefined;
 });
 
-afterAll(() => {
-  if (deferMs.length > 0) {
-    const max = Math.max(...deferMs).toFixed(1);
-    console.info(`discord deferrals: ${deferMs.length}, slowest ${max} ms`);
-  }
-});
-
 const option = (name: string, value: string | number, type = typeof value === 'number' ? 4 : 3) => ({
   name,
   type,
   value,
 });
-
-/** `user` runs `/name` and the adapter finishes with it; returns the interaction's token. */
-async function command(user: FakeUser, name: string, options: CommandOption[] = [], channelId = SAFE) {
-  const started = await fake!.slashCommand({ guildId: GUILD, channelId, user, name, options });
-  const ack = await started.acknowledged;
-  expect(ack.type).toBe(5);
-  expect(ack.ms).toBeLessThan(3_000);
-  deferMs.push(ack.ms);
-  await adapter!.idle();
-  return started.interaction.token;
-}
 
 /** `user` presses the button labelled `label` on `message`; returns the press's token. */
 async function press(user: FakeUser, message: FakeMessage, label: string) {
@@ -129,13 +101,6 @@ function buttonsOf(message: FakeMessage): { label: string; custom_id: string; st
   return message.components.flatMap(
     (row) => (row.components ?? []) as { label: string; custom_id: string; style: number }[],
   );
-}
-
-/** What `token`'s interaction said last: its followups, else its original response. */
-function lastAnswer(token: string): FakeMessage {
-  const answer = fake!.followups(token).at(-1) ?? fake!.original(token);
-  if (!answer) throw new Error('the interaction left no message');
-  return answer;
 }
 
 /** The bytes the worker uploaded for the request whose buttons `message` carries. */
@@ -175,120 +140,6 @@ describe('the Discord adapter', () => {
       expect.objectContaining({ name: 'to', type: 6, required: true }),
       expect.objectContaining({ name: 'amount', type: 4, required: true, min_value: 1 }),
     ]);
-  });
-
-  it('/draw: deferred at once, progress edits of the original, the worker’s image and buttons; redo, delete', async () => {
-    // 30 steps of 50 ms: long enough for a progress edit between the first answer and the images.
-    const { fake } = await start(50);
-    const token = await command(alice, 'draw', [
-      option('prompt', 'a lighthouse at dusk'),
-      option('seed', '77'),
-    ]);
-    const result = fake.original(token)!;
-    expect(result.content).toMatch(
-      /^“a lighthouse at dusk” — seed 77 · stable_diffusion · drawn by demo-gpu · [\d.]+ kudos\.$/,
-    );
-    const edits = fake.log.of(PATCH_WEBHOOK).map((call) => String(call.body.content));
-    expect(edits.length).toBeGreaterThanOrEqual(3);
-    expect(edits[0]).toMatch(/^Drawing “a lighthouse at dusk”: (queued|in the queue)/);
-    // At least one edit between the first answer and the images, showing where the request stands.
-    expect(edits.slice(1, -1)).toContainEqual(expect.stringMatching(/^Drawing “a lighthouse at dusk”: /));
-    expect(edits.at(-1)).toBe(result.content);
-    // Exactly the bytes the worker uploaded, as an attachment shown by an embed.
-    expect(result.attachments).toHaveLength(1);
-    expect(attachedBytes(result).equals(await uploadedImage(result))).toBe(true);
-    expect(result.embeds[0]).toMatchObject({
-      image: { url: `attachment://${result.attachments[0]!.filename}` },
-    });
-    expect(buttonsOf(result).map(({ label, style }) => [label, style])).toEqual([
-      ['Redo (new seed)', 1],
-      ['Details', 2],
-      ['Delete', 4],
-    ]);
-    expect(buttonsOf(result)[0]!.custom_id).toMatch(/^draw:redo\|[\w-]+$/);
-
-    // Redo: a new request with a new seed, in a new message.
-    clock.advance(60_000);
-    const redoToken = await press(alice, result, 'Redo (new seed)');
-    const redo = fake.followups(redoToken).at(-1)!;
-    expect(redo.id).not.toBe(result.id);
-    expect(redo.flags & EPHEMERAL).toBe(0);
-    expect(redo.content).toMatch(/^“a lighthouse at dusk” — seed \d+/);
-    expect(redo.content).not.toMatch(/seed 77 /);
-    expect(buttonsOf(redo)[0]!.custom_id).not.toBe(buttonsOf(result)[0]!.custom_id);
-    expect(attachedBytes(redo).equals(await uploadedImage(redo))).toBe(true);
-
-    // Delete: refused (privately) for someone else, done for the requester.
-    const refused = lastAnswer(await press(bob, result, 'Delete'));
-    expect(refused).toMatchObject({
-      content: 'Only the person who asked for it, or an admin, can delete it.',
-      flags: EPHEMERAL,
-    });
-    expect(fake.channelMessages(SAFE).map((message) => message.id)).toContain(result.id);
-    await press(alice, result, 'Delete');
-    expect(fake.channelMessages(SAFE).map((message) => message.id)).not.toContain(result.id);
-    await expectConsistentLedger(ts!.horde.store);
-  });
-
-  it('/kudos shows the spend privately; /transfer moves kudos to another Discord user', async () => {
-    const { fake, ts } = await start();
-    const first = fake.original(await command(alice, 'kudos'))!;
-    expect(first.flags & EPHEMERAL).toBe(EPHEMERAL);
-    const alias = first.content.match(/account is (\S+)\./)![1]!;
-    const account = await ts.horde.findAccount(alias);
-    await ts.horde.modifyAccount({ accountId: 1 }, account!.id, { kudos: 100 });
-    await command(alice, 'draw', [option('prompt', 'a cat')]);
-    const after = fake.original(await command(alice, 'kudos'))!.content;
-    expect(Number(after.match(/You have (\d+) kudos/)![1])).toBeLessThan(100);
-    expect(after).toMatch(/request fee|pictures or text drawn for you/);
-
-    const sent = fake.original(
-      await command(alice, 'transfer', [option('to', bob.id, 6), option('amount', 20)]),
-    )!;
-    expect(sent.flags & EPHEMERAL).toBe(0);
-    expect(sent.content).toMatch(/^alice sent 20 kudos to /);
-    expect(fake.original(await command(bob, 'kudos'))!.content).toMatch(/^You have 20 kudos/);
-    await expectConsistentLedger(ts.horde.store);
-  });
-
-  it('answers refusals privately in words: adult content, cooldown, unserved model, upfront kudos', async () => {
-    const { fake } = await start();
-    await app.settings.update(guildPlace, { sfwPolicy: 'refuse' });
-    const adultHere = await command(alice, 'draw', [option('prompt', 'a nude statue')]);
-    expect(lastAnswer(adultHere)).toMatchObject({
-      content: expect.stringMatching(/^Adult content is not allowed here/),
-      flags: EPHEMERAL,
-    });
-    // The public "thinking…" gave way to the private answer.
-    expect(fake.original(adultHere)).toBeUndefined();
-    const adultThere = await command(alice, 'draw', [option('prompt', 'a nude statue')], ADULT);
-    expect(fake.original(adultThere)!.content).toMatch(/^“a nude statue” — seed/);
-
-    const tooSoon = await command(alice, 'draw', [option('prompt', 'a dog')]);
-    expect(lastAnswer(tooSoon)).toMatchObject({
-      content: 'Slow down a little: you can draw again in 10 s.',
-      flags: EPHEMERAL,
-    });
-
-    const unserved = await command(bob, 'draw', [option('prompt', 'a cat'), option('model', 'Deliberate')]);
-    expect(lastAnswer(unserved)).toMatchObject({
-      content: 'No worker serves Deliberate right now. Served now: stable_diffusion.',
-      flags: EPHEMERAL,
-    });
-    await app.settings.update(guildPlace, { maxSteps: 150 });
-    clock.advance(60_000);
-    const huge = await command(bob, 'draw', [
-      option('prompt', 'a huge cat'),
-      option('size', '1216x832'),
-      option('steps', 150),
-      option('count', 4),
-    ]);
-    expect(lastAnswer(huge)).toMatchObject({
-      content: expect.stringMatching(
-        /^That request is too big to run on credit\. It needs \d+ kudos upfront, and you have \d+\. Make it smaller/,
-      ),
-      flags: EPHEMERAL,
-    });
   });
 
   it('suggests the served models while `model` is typed', async () => {

@@ -8,7 +8,7 @@ import { type ChatApp, createChatApp, drawPlugin, kudosPlugin, type Middleware }
 import { createEmbeddedClient } from '@hordekit/core';
 import { FakeClock } from '@hordekit/core/testing';
 import { blobImageReader } from '@hordekit/horde-server';
-import { createDemoImageBackend, type ImageWorker } from '@hordekit/worker';
+import { createDemoImageBackend, type ImageBackend, type ImageWorker } from '@hordekit/worker';
 import { waitUntil } from './horde-http.js';
 import { startTestServer, type TestAccount, type TestServer } from './server.js';
 import { startImageWorker } from './worker-harness.js';
@@ -37,6 +37,29 @@ export async function startDemoWorker(
     { name: options.name ?? 'demo-gpu' },
   );
   return { worker, owner };
+}
+
+/**
+ * The `stable_diffusion` demo backend at a pace that can change between jobs: each job is drawn by a demo
+ * backend with `pace.stepDelayMs` as it is when the job starts.
+ */
+export function pacedDemoBackend(pace: { stepDelayMs: number }): ImageBackend {
+  const backends = new Map<number, ImageBackend>();
+  const current = () => {
+    let backend = backends.get(pace.stepDelayMs);
+    if (!backend) {
+      backend = createDemoImageBackend({ model: 'stable_diffusion', stepDelayMs: pace.stepDelayMs });
+      backends.set(pace.stepDelayMs, backend);
+    }
+    return backend;
+  };
+  const first = current();
+  return {
+    kind: first.kind,
+    features: first.features,
+    models: () => current().models(),
+    generate: (job, context) => current().generate(job, context),
+  };
 }
 
 /**
