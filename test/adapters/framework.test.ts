@@ -38,4 +38,22 @@ describe('the framework on the in-memory platform', () => {
     await platform.command(app, admin, place, 'nope');
     expect(lastFor(admin.id).text).toBe('There is no /nope here. Try /help.');
   });
+
+  it('draws in a style: its template and negative words go to the horde, the caption keeps the prompt', async () => {
+    await platform.command(app, alice, place, 'draw', {
+      prompt: 'a harbour',
+      negative: 'boats',
+      style: 'watercolor',
+    });
+    const result = lastFor(alice.id);
+    expect(result.text).toMatch(/^“a harbour” — seed \d+/);
+    const request = await harness.ts.horde.store.getRequest(result.buttons[0]![0]!.payload);
+    expect((request!.body as { prompt: string }).prompt).toBe(
+      'watercolor painting of a harbour, soft washes, paper texture ### boats, photo, 3d render',
+    );
+    await platform.command(app, alice, place, 'draw', { prompt: 'a harbour', style: 'cubism' });
+    expect(lastFor(alice.id).text).toMatch(
+      /^`style` must be one of: photo, watercolor, oil-painting, anime, pixel-art, line-art\.$/,
+    );
+  });
 });

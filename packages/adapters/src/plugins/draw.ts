@@ -9,6 +9,7 @@ import { defineCommand, definePlugin, type PluginDefinition } from '../framework
 import { HordeRefusal, UserError } from '../framework/errors.js';
 import type { Button, Choice, OutgoingMessage } from '../framework/types.js';
 import { DrawRequests } from './draw-requests.js';
+import { applyStyle, DRAW_STYLES } from './styles.js';
 
 export const SIZES: readonly (Choice & { width: number; height: number })[] = [
   { name: 'square 512×512', value: '512x512', width: 512, height: 512 },
@@ -74,10 +75,17 @@ export function drawPlugin(options: DrawPluginOptions = {}): PluginDefinition & 
       steps: { type: 'integer', description: 'Sampling steps (more: slower, finer)', min: 1, max: 150 },
       count: { type: 'integer', description: 'How many pictures (1–4)', min: 1, max: 4 },
       seed: { type: 'string', description: 'Seed, to draw the same picture again', maxLength: 40 },
+      style: { type: 'choice', description: 'A style to draw it in', choices: DRAW_STYLES },
     },
     async handler(context) {
       const { settings } = context;
-      const { prompt, negative, size, steps, count, seed } = context.options;
+      const { size, steps, count, seed } = context.options;
+      const { prompt: styled, negative } = applyStyle(
+        context.options.style,
+        context.options.prompt,
+        context.options.negative,
+      );
+      const prompt = context.options.prompt;
       const model = context.options.model ?? settings.defaultModel;
       if (model && settings.allowedModels.length > 0 && !settings.allowedModels.includes(model)) {
         throw new UserError(`Here you can draw with: ${settings.allowedModels.join(', ')}.`);
@@ -91,7 +99,7 @@ export function drawPlugin(options: DrawPluginOptions = {}): PluginDefinition & 
       const dimensions = SIZES.find((entry) => entry.value === size) ?? SIZES[0]!;
       const nsfw = context.state.nsfw === true;
       const input: ImageGenerateInput = {
-        prompt: negative ? `${prompt} ### ${negative}` : prompt,
+        prompt: negative ? `${styled} ### ${negative}` : styled,
         // No model named: the place's allowed models (the horde picks among them), or any.
         models: model ? [model] : settings.allowedModels,
         nsfw,
