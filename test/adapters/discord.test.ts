@@ -134,6 +134,11 @@ describe('the Discord adapter', () => {
       expect.objectContaining({ name: 'steps', type: 4, min_value: 1, max_value: 150 }),
       expect.objectContaining({ name: 'count', type: 4, min_value: 1, max_value: 4 }),
       expect.objectContaining({ name: 'seed', type: 3, max_length: 40 }),
+      expect.objectContaining({
+        name: 'style',
+        type: 3,
+        choices: expect.arrayContaining([{ name: 'watercolor', value: 'watercolor' }]),
+      }),
     ]);
     const transfer = commands.find((command) => command.name === 'transfer')!;
     expect(transfer.options).toEqual([
