@@ -12,6 +12,8 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // PostgreSQL and Redis for the tests that need them: CI's, or private instances started here.
+    globalSetup: ['test/support/services-setup.ts'],
     // The JSON report is what `.ci/run` counts; the default reporter is for people.
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest-results/results.json' },
