@@ -51,7 +51,12 @@ export * from './requests/schemas.js';
 export * from './requests/validate.js';
 export { OrderedIndex } from './scheduler/ordered-index.js';
 export * from './scheduler/payload.js';
-export { compareQueueOrder, QueueIndex } from './scheduler/queue-index.js';
+export {
+  compareQueueOrder,
+  groupRejection,
+  QueueIndex,
+  type RequirementGroup,
+} from './scheduler/queue-index.js';
 // scheduling internals a driver or server may need
 export * from './scheduler/requirements.js';
 

@@ -148,7 +148,7 @@ export class QueueIndex {
       // Walk every partition of the kind (never their requests) to count the rejected ones.
       const workerModels = new Set(query.models);
       for (const partition of queue.partitions.values()) {
-        const reason = rejection(partition, query, workerModels);
+        const reason = groupRejection(partition, query, workerModels);
         if (reason === null) accepted.push(partition.requests);
         else skipped[reason] = (skipped[reason] ?? 0) + partition.requests.size;
       }
@@ -174,7 +174,7 @@ export class QueueIndex {
     for (const accountId of new Set(ownerIds)) {
       for (const [partition, requests] of this.#byAccount.get(accountId) ?? []) {
         if (partition.kind !== query.kind) continue;
-        const reason = rejection(partition, query, workerModels);
+        const reason = groupRejection(partition, query, workerModels);
         if (reason === null) accepted.push(requests);
         else if (query.countSkips) skipped[reason] = (skipped[reason] ?? 0) + requests.size;
       }
@@ -278,28 +278,39 @@ function setWeight(entry: Entry, jobs: number, things: number): void {
   entry.things = things;
 }
 
-/** The size and capability checks, in the order their skip reasons are reported; null when they pass. */
-function fits(partition: Partition, query: CandidateQuery): SkipReason | null {
-  if (query.kind === 'image') {
-    if (partition.pixels > query.maxPixels) return 'max_pixels';
-  } else {
-    if (partition.maxLength > query.maxLength) return 'max_length';
-    if (partition.maxContextLength > query.maxContextLength) return 'max_context_length';
-  }
-  return missingNeedReason(partition.needs, query.offers);
+/** The indexable requirements a group of waiting requests shares (a partition, or a row group of a SQL scan). */
+export interface RequirementGroup {
+  /** Without duplicates; empty means any model. */
+  readonly models: readonly string[];
+  readonly needs: number;
+  readonly pixels: number;
+  readonly maxLength: number;
+  readonly maxContextLength: number;
 }
 
-/** Why the worker cannot take any request of the partition, or null when it can. */
-function rejection(
-  partition: Partition,
+/** The size and capability checks, in the order their skip reasons are reported; null when they pass. */
+function fits(group: RequirementGroup, query: CandidateQuery): SkipReason | null {
+  if (query.kind === 'image') {
+    if (group.pixels > query.maxPixels) return 'max_pixels';
+  } else {
+    if (group.maxLength > query.maxLength) return 'max_length';
+    if (group.maxContextLength > query.maxContextLength) return 'max_context_length';
+  }
+  return missingNeedReason(group.needs, query.offers);
+}
+
+/**
+ * Why the worker cannot take any request of the group, or null when it can: the reason its requests are
+ * counted under in a pop's `skipped`. Every driver reports skips through this one function.
+ */
+export function groupRejection(
+  group: RequirementGroup,
   query: CandidateQuery,
   workerModels: ReadonlySet<string>,
 ): SkipReason | null {
   const modelsMatch =
-    partition.models.length === 0
-      ? query.acceptsAnyModel
-      : partition.models.some((model) => workerModels.has(model));
-  return modelsMatch ? fits(partition, query) : 'models';
+    group.models.length === 0 ? query.acceptsAnyModel : group.models.some((model) => workerModels.has(model));
+  return modelsMatch ? fits(group, query) : 'models';
 }
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {

@@ -1,12 +1,11 @@
 /** Accounts, identities and every kudos movement that is not a job (transfers, grants, escrow). */
 import { HordeError } from '../../errors.js';
-import type { Centikudos } from '../../ledger/money.js';
+import { addToBucket, debitWithFloor, ZERO_DETAILS } from '../../storage/ledger-rules.js';
 import type {
   AccountPatch,
   AccountRecord,
   BalanceAdjustment,
   JournalEntry,
-  KudosDetails,
   NewAccount,
   TransferOp,
   TransferResult,
@@ -14,45 +13,10 @@ import type {
 import { accountToRow, emptyRoles, type TransferRow, transferFromRow } from './rows.js';
 import { identityKey, type SqliteState, saveAccountMoney, snapshot, writeJournal } from './state.js';
 
-const ZERO_DETAILS: KudosDetails = {
-  accumulated: 0,
-  gifted: 0,
-  donated: 0,
-  admin: 0,
-  received: 0,
-  recurring: 0,
-  awarded: 0,
-  styled: 0,
-};
-
 export function requireAccount(s: SqliteState, id: number): AccountRecord {
   const account = s.accounts.get(id);
   if (!account) throw new HordeError('UserNotFound', 'No account has this id.', { details: { id } });
   return account;
-}
-
-/**
- * A debit that stops at the floor: `new = max(balance − amount, floor)`. What the floor forgave is
- * returned so it can be journaled as minted (upstream's FLOOR_ADJUSTMENT).
- */
-export function debitWithFloor(
-  balance: Centikudos,
-  amount: Centikudos,
-  floor: Centikudos,
-): { balance: Centikudos; forgiven: Centikudos } {
-  if (amount <= 0) return { balance: balance - amount, forgiven: 0 };
-  const raw = balance - amount;
-  const next = Math.max(raw, floor);
-  return { balance: next, forgiven: next - raw };
-}
-
-export function addToBucket(
-  details: KudosDetails,
-  bucket: keyof KudosDetails | null,
-  amount: number,
-): KudosDetails {
-  if (bucket === null || amount === 0) return details;
-  return { ...details, [bucket]: details[bucket] + amount };
 }
 
 export function createAccount(s: SqliteState, input: NewAccount): AccountRecord {
@@ -290,3 +254,5 @@ export function transfer(s: SqliteState, op: TransferOp): TransferResult {
     replayed: false,
   };
 }
+
+export { addToBucket, debitWithFloor };

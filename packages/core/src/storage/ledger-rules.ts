@@ -1,0 +1,42 @@
+/**
+ * The arithmetic every driver applies the same way when it moves kudos: a debit stopped at a floor, and
+ * a movement counted in its `kudos_details` bucket. Pure functions, so the SQLite driver (on its records in
+ * memory) and the PostgreSQL driver (on an account's summed stripes) cannot drift apart.
+ */
+import type { Centikudos } from '../ledger/money.js';
+import type { KudosDetails } from './types.js';
+
+export const ZERO_DETAILS: Readonly<KudosDetails> = Object.freeze({
+  accumulated: 0,
+  gifted: 0,
+  donated: 0,
+  admin: 0,
+  received: 0,
+  recurring: 0,
+  awarded: 0,
+  styled: 0,
+});
+
+/**
+ * A debit that stops at the floor: `new = max(balance − amount, floor)`. What the floor forgave is
+ * returned so it can be journaled as minted (upstream's FLOOR_ADJUSTMENT).
+ */
+export function debitWithFloor(
+  balance: Centikudos,
+  amount: Centikudos,
+  floor: Centikudos,
+): { balance: Centikudos; forgiven: Centikudos } {
+  if (amount <= 0) return { balance: balance - amount, forgiven: 0 };
+  const raw = balance - amount;
+  const next = Math.max(raw, floor);
+  return { balance: next, forgiven: next - raw };
+}
+
+export function addToBucket(
+  details: KudosDetails,
+  bucket: keyof KudosDetails | null,
+  amount: number,
+): KudosDetails {
+  if (bucket === null || amount === 0) return details;
+  return { ...details, [bucket]: details[bucket] + amount };
+}
