@@ -2,6 +2,7 @@
 
 // image storage
 export { createFilesystemBlobStore, type FilesystemBlobStoreOptions } from './blobs/filesystem.js';
+export { createPostgresBlobStore, type PostgresBlobStoreOptions } from './blobs/postgres.js';
 export { createSqliteBlobStore, type SqliteBlobStoreOptions } from './blobs/sqlite.js';
 export type { BlobStore } from './blobs/types.js';
 // the OpenAPI document

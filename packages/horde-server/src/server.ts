@@ -46,7 +46,10 @@ export interface HordeServerOptions {
   name?: string;
   /** The `Horde-Node` header. @default `<hostname>:<port>:<version>`, port from the request */
   node?: string;
-  /** Rate limits (spec §4.1). `false` turns them off (load tests). @default the public horde's */
+  /**
+   * Rate limits (spec §4.1). `{ redis }` shares the counters between the nodes of one horde; `false`
+   * turns them off (load tests). @default the public horde's, counted in this process
+   */
   rateLimits?: RateLimitOptions | false;
   /** Trust the first hop of `X-Forwarded-For` as the client address (behind a reverse proxy). @default false */
   trustProxy?: boolean;

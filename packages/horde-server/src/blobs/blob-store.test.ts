@@ -1,19 +1,58 @@
-/** Both image stores pass the same cases: the port's contract. */
+/** Every image store passes the same cases: the port's contract. */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFilesystemBlobStore } from './filesystem.js';
+import { createPostgresBlobStore } from './postgres.js';
 import { createSqliteBlobStore } from './sqlite.js';
 import type { BlobStore } from './types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hordekit-blobs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The test PostgreSQL server (CI's, or the one `npm test` starts: see test/support/services-setup.ts). */
+function serverUrl(): string {
+  const url = process.env.HORDEKIT_TEST_DATABASE_URL;
+  if (!url) {
+    throw new Error(
+      'HORDEKIT_TEST_DATABASE_URL is not set: the PostgreSQL blob store needs a server (scripts/services.sh start DIR, then `set -a; . DIR/env; set +a`)',
+    );
+  }
+  return url;
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+// Each PostgreSQL store gets an empty database of its own; all are dropped at the end.
+const databases: string[] = [];
+afterAll(async () => {
+  for (const name of databases.splice(0)) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+});
+async function freshDatabaseUrl(): Promise<string> {
+  const name = `hk_blobs_${randomBytes(8).toString('hex')}`;
+  await admin(`CREATE DATABASE ${name}`);
+  databases.push(name);
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 const stores: [string, () => Promise<BlobStore>][] = [
   ['filesystem', () => createFilesystemBlobStore({ dir: mkdtempSync(join(dir, 'fs-')) })],
   ['sqlite file', () => createSqliteBlobStore({ path: join(mkdtempSync(join(dir, 'db-')), 'images.db') })],
   ['sqlite :memory:', () => createSqliteBlobStore({ path: ':memory:' })],
+  ['postgres', async () => createPostgresBlobStore({ connectionString: await freshDatabaseUrl() })],
 ];
 
 describe.each(stores)('%s blob store', (_name, open) => {
@@ -70,4 +109,39 @@ it('the SQLite store keeps images across a reopen', async () => {
   const second = await createSqliteBlobStore({ path });
   expect(Buffer.from((await second.get('kept.webp'))!).toString()).toBe('still here');
   await second.close();
+});
+
+describe('the PostgreSQL store', () => {
+  it('lets every node see the images any node stored', async () => {
+    const url = await freshDatabaseUrl();
+    // Two nodes starting at once both create the table; neither fails.
+    const [first, second] = await Promise.all([
+      createPostgresBlobStore({ connectionString: url }),
+      createPostgresBlobStore({ connectionString: url }),
+    ]);
+    await first.put('shared.webp', Buffer.from('from node one'));
+    expect(await second.has('shared.webp')).toBe(true);
+    expect(Buffer.from((await second.get('shared.webp'))!).toString()).toBe('from node one');
+    await second.delete('shared.webp');
+    expect(await first.get('shared.webp')).toBeUndefined();
+    await first.close();
+    await second.close();
+  });
+
+  it('lists oldest first by its clock, and leaves a shared pool open on close', async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabaseUrl() });
+    let now = 3000;
+    const store = await createPostgresBlobStore({ pool, now: () => now });
+    await store.put('c.webp', Buffer.from('c'));
+    now = 1000;
+    await store.put('a.webp', Buffer.from('a'));
+    now = 2000;
+    await store.put('b.webp', Buffer.from('b'));
+    expect(await store.listOlderThan(2500, 10)).toEqual(['a.webp', 'b.webp']);
+    expect(await store.listOlderThan(5000, 2)).toEqual(['a.webp', 'b.webp']);
+    await store.close();
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM blobs');
+    expect(rows[0]?.n).toBe(3);
+    await pool.end();
+  });
 });

@@ -2,11 +2,20 @@
  * Rate limits with the public horde's defaults (spec §4.1): fixed windows, keyed by client address and
  * path ("IP+path", so per request id on id routes), by API key and path, or by address alone. Each route
  * names its policy; a policy may stack windows (async: 90/min and 2/s). Counters live in
- * rate-limiter-flexible's memory store here; a shared store (Redis) is the scale-out step.
+ * rate-limiter-flexible's memory store, or — given `redis` — in Redis, so that several server nodes behind
+ * one load balancer share one count per client. With Redis, each window keeps a memory limiter of the same
+ * size as its insurance: while Redis is unreachable (or still connecting) the limits hold per node instead
+ * of failing every request with a 5xx.
  */
 import { createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
 import type { ServerEnv } from '../http/env.js';
 import { HttpError } from '../http/errors.js';
 import { clientIp } from './request-context.js';
@@ -52,6 +61,13 @@ export interface RateLimitOptions {
   exemptIps?: string[];
   /** @default '0000000000' */
   anonymousKey?: string;
+  /**
+   * Keep the counters in this Redis, shared by every node that uses it; the memory store is then only
+   * the insurance for when Redis is unreachable. @default counters in this process's memory
+   */
+  redis?: Redis;
+  /** Prefix of the Redis keys; hordes sharing one Redis need different ones. @default 'hordekit:rl' */
+  keyPrefix?: string;
 }
 
 export interface RateLimits {
@@ -68,11 +84,24 @@ export function createRateLimits(options: RateLimitOptions): RateLimits {
   const exempt = new Set(options.exemptIps ?? []);
   const anonymousKey = options.anonymousKey ?? '0000000000';
   const limiters = new Map<string, RateLimiterAbstract>();
+  function createLimiter(name: string, points: number, seconds: number): RateLimiterAbstract {
+    const memory = new RateLimiterMemory({ points, duration: seconds, keyPrefix: name });
+    if (!options.redis) return memory;
+    return new RateLimiterRedis({
+      storeClient: options.redis,
+      points,
+      duration: seconds,
+      keyPrefix: `${options.keyPrefix ?? 'hordekit:rl'}:${name}`,
+      // Go to the insurance at once while the connection is down, rather than queue behind reconnects.
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
+  }
   function limiter(policy: string, index: number, points: number, seconds: number) {
     const name = `${policy}:${index}:${points}`;
     let found = limiters.get(name);
     if (!found) {
-      found = new RateLimiterMemory({ points, duration: seconds, keyPrefix: name });
+      found = createLimiter(name, points, seconds);
       limiters.set(name, found);
     }
     return found;

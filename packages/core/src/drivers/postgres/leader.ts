@@ -8,8 +8,8 @@
  * is SIGKILLed, its sockets close, its backend exits, and another node takes the lock on its next try —
  * within about `retryMs`, plus however long the server takes to notice a dead peer when the machine
  * itself vanished (TCP keep-alive is on for that case). A node that loses its connection (any query
- * error, an `error` or `end` from the client) stops being the leader at once, reconnects with backoff,
- * and competes again as a follower.
+ * error, an `error` or `end` from the client) stops being the leader at once, reconnects with backoff
+ * (two rounds at first, so that a healthy follower wins the lock before it), and competes again.
  *
  * Two leaders can overlap only while a cut-off node has not yet noticed that its session is gone (at
  * most about `retryMs` plus the query timeout); the sweeps are transactional, so running one twice in
@@ -127,7 +127,9 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
 
   function schedule() {
     if (stopped) return;
-    const delay = failures === 0 ? retryMs : Math.min(retryMs * 2 ** (failures - 1), MAX_BACKOFF_MS);
+    // After a failure wait at least two rounds: a healthy follower, trying every round, takes the lock
+    // first, rather than the node whose connection just broke.
+    const delay = failures === 0 ? retryMs : Math.min(retryMs * 2 ** failures, MAX_BACKOFF_MS);
     timer = setTimeout(run, delay);
   }
 
