@@ -19,9 +19,8 @@ import { createDiscordAdapter } from '@hordekit/adapters/discord';
 import { createSlackAdapter } from '@hordekit/adapters/slack';
 import { createTelegramAdapter } from '@hordekit/adapters/telegram';
 import { createEmbeddedClient, type Horde } from '@hordekit/core';
-import type { SqliteStore } from '@hordekit/core/sqlite';
 import { type BlobStore, blobImageReader } from '@hordekit/horde-server';
-import Keyv from 'keyv';
+import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import type { Env } from './env.js';
 
 export interface Bots {
@@ -38,7 +37,8 @@ interface Running {
 export async function startBots(options: {
   env: Env;
   horde: Horde;
-  store: SqliteStore;
+  /** Where chat settings and linked accounts persist. */
+  keyv: KeyvStoreAdapter;
   blobs: BlobStore;
   logger: ChatLogger;
   /** This horde's address, for the command line /worker sends. */
@@ -50,7 +50,7 @@ export async function startBots(options: {
   const wanted = env.DISCORD_TOKEN || env.TELEGRAM_BOT_TOKEN || env.SLACK_BOT_TOKEN;
   if (!wanted) return { started: [], stop: async () => {} };
 
-  const keyvStore = options.store.keyvStore();
+  const keyvStore = options.keyv;
   const settings = new SettingsStore(new Keyv({ store: keyvStore, namespace: 'chat-settings' }));
   // Link codes and linked keys in a namespace of their own (a Telegram DM's settings key equals its user's).
   const accounts = accountPlugin({

@@ -1,5 +1,8 @@
 /** The environment, read once and validated: the only place this app looks at `process.env`. */
+import { DEFAULT_CONFIG, type HordeConfigInput } from '@hordekit/core';
 import { z } from 'zod';
+
+const CONFIG_SECTIONS = new Set(Object.keys(DEFAULT_CONFIG));
 
 const flag = z
   .string()
@@ -22,8 +25,48 @@ const EnvSchema = z.object({
   /** Enables `POST /api/v2/dev/test-user` for loopback peers (spec §5.1). */
   HORDE_TEST_APIKEYS: flag.default(false),
   HORDEKIT_NAME: z.string().min(1).max(100).default('hordekit community horde'),
-  /** The built-in demo workers (procedural images and text, not AI); `0` turns them off. */
-  HORDEKIT_DEMO_WORKER: flag.default(true),
+  /**
+   * The built-in demo workers (procedural images and text, not AI). On by default on the embedded
+   * database, off by default with DATABASE_URL (a shared horde has real workers); `0`/`1` decide.
+   */
+  HORDEKIT_DEMO_WORKER: flag.optional(),
+  /** PostgreSQL as the system of record, shared by every node of the horde (`postgres://user:pass@host/db`). */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a PostgreSQL URL, like postgres://user:password@host:5432/database')
+    .optional(),
+  /** Redis for events between nodes and shared rate limits (`redis://host:6379`). */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a Redis URL, like redis://host:6379')
+    .optional(),
+  /**
+   * Any of the horde's numbers as JSON, by section (`{"queue":{"sweepIntervalMs":10000}}`); see
+   * `HordeConfig` in @hordekit/core for the sections and their defaults.
+   */
+  HORDEKIT_CONFIG: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return {};
+      try {
+        const value: unknown = JSON.parse(text);
+        if (typeof value !== 'object' || value === null || Array.isArray(value))
+          throw new Error('not an object');
+        for (const [section, patch] of Object.entries(value)) {
+          if (!CONFIG_SECTIONS.has(section)) throw new Error(`unknown section "${section}"`);
+          if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+            throw new Error(`section "${section}" is not an object`);
+        }
+        return value as HordeConfigInput;
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `JSON of config sections (${(error as Error).message}), like {"queue":{"sweepIntervalMs":10000}}`,
+        });
+        return z.NEVER;
+      }
+    }),
 
   // Chat bots: each starts when its credentials are set.
   DISCORD_TOKEN: z.string().min(1).optional(),

@@ -1,23 +1,24 @@
 /**
  * `npm start`: the community horde on its embedded default — the AI Horde API v2 on
  * HORDEKIT_HOST:HORDEKIT_PORT (127.0.0.1:7001), SQLite and images under HORDEKIT_DATA_DIR (./data).
+ * With DATABASE_URL (and REDIS_URL) the same process is one node of a scaled-out horde (see storage.ts).
  * The first start creates the administrator (account 1) and shows its key once. SIGINT/SIGTERM drain
  * in-flight requests and close the database cleanly; a second signal exits at once.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createHorde, type Horde } from '@hordekit/core';
-import { createSqliteStore } from '@hordekit/core/sqlite';
-import { createServer, createSqliteBlobStore } from '@hordekit/horde-server';
+import { createServer } from '@hordekit/horde-server';
 import { createPlainReporter } from '@hordekit/worker';
 import { pino } from 'pino';
 import { type Bots, startBots } from './bots.js';
 import { type DemoWorkers, startDemoWorkers } from './demo-worker.js';
 import { readEnv } from './env.js';
-import { adminKeyPath, loadSecrets, writeAdminKey } from './secrets.js';
+import { adminKeyPath, writeAdminKey } from './secrets.js';
+import { openStorage } from './storage.js';
 
 const ADMIN_ID = 1;
 const DRAIN_MS = 5000;
@@ -43,20 +44,24 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const dataDir = resolve(env.HORDEKIT_DATA_DIR);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const databasePath = join(dataDir, 'horde.db');
-  const secrets = loadSecrets(dataDir, existsSync(databasePath));
   // Asynchronous writes: a log line per request must not cost a write(2) each; flushed when stopping.
   const logDestination = pino.destination({ dest: 2, sync: false });
   const logger = pino({ level: env.HORDEKIT_LOG_LEVEL }, logDestination);
 
-  const store = await createSqliteStore({ path: databasePath });
+  const storage = await openStorage(env, dataDir, logger);
+  const { store, blobs, secrets } = storage;
   const horde = await createHorde({
     store,
     logger,
     apiKeyPepper: secrets.apiKeyPepper,
-    config: { accounts: { adminIds: [ADMIN_ID] } },
+    config: { ...env.HORDEKIT_CONFIG, accounts: { ...env.HORDEKIT_CONFIG.accounts, adminIds: [ADMIN_ID] } },
+    events: storage.events,
+    leadership: storage.leadership,
   });
-  const blobs = await createSqliteBlobStore({ path: join(dataDir, 'images.db') });
+  // A node that takes over the sweeps runs one at once: jobs a dead leader left leased come back sooner.
+  storage.onLeadership((leader) => {
+    if (leader) horde.sweep().catch((error) => logger.error({ err: error }, 'sweep failed'));
+  });
   const server = createServer({
     horde,
     blobs,
@@ -66,11 +71,13 @@ async function main(): Promise<void> {
     publicUrl: env.HORDEKIT_PUBLIC_URL,
     trustProxy: env.HORDEKIT_TRUST_PROXY,
     testApiKeys: env.HORDE_TEST_APIKEYS,
-    rateLimits: env.HORDEKIT_RATE_LIMITS && !env.HORDE_TEST_RATELIMIT_DISABLED ? {} : false,
+    rateLimits:
+      env.HORDEKIT_RATE_LIMITS && !env.HORDE_TEST_RATELIMIT_DISABLED ? { redis: storage.redis } : false,
   });
 
-  say(`hordekit community horde — data in ${dataDir}`);
-  await ensureAdmin(horde, dataDir, say);
+  say(`hordekit community horde — ${storage.description}`);
+  // Nodes starting at once on one database: one creates the administrator, the others find it.
+  await storage.exclusive('hordekit admin', () => ensureAdmin(horde, dataDir, say));
   horde.start();
   server.start();
 
@@ -92,7 +99,7 @@ async function main(): Promise<void> {
   if (env.HORDE_TEST_APIKEYS) say('test users: POST /api/v2/dev/test-user is on (loopback only)');
 
   let demo: DemoWorkers | undefined;
-  if (env.HORDEKIT_DEMO_WORKER) {
+  if (env.HORDEKIT_DEMO_WORKER ?? !storage.shared) {
     demo = await startDemoWorkers({
       horde,
       dataDir,
@@ -111,7 +118,7 @@ async function main(): Promise<void> {
     bots = await startBots({
       env,
       horde,
-      store,
+      keyv: storage.keyv,
       blobs,
       logger,
       hordeUrl: origin,
@@ -142,7 +149,7 @@ async function main(): Promise<void> {
     clearTimeout(force);
     await server.close();
     await horde.close();
-    await blobs.close();
+    await storage.close();
     logDestination.flushSync();
     say('stopped cleanly');
   };

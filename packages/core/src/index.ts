@@ -31,6 +31,7 @@ export * from './events/bus.js';
 // events
 export * from './events/types.js';
 export * from './ids.js';
+export * from './leadership.js';
 export * from './ledger/money.js';
 // pricing and rewards
 export * from './ledger/pricing-image.js';

@@ -46,14 +46,21 @@ export function assertActive(account: AccountRecord): void {
 export async function ensureAnonymous(ctx: EngineContext): Promise<AccountRecord> {
   const existing = await ctx.store.getAccount(ANONYMOUS_ID);
   if (existing) return existing;
-  return ctx.store.createAccount({
-    id: ANONYMOUS_ID,
-    username: 'Anonymous',
-    kind: 'anonymous',
-    apiKeyHash: null,
-    concurrency: ctx.config.accounts.anonymousConcurrency,
-    createdAt: ctx.clock.now(),
-  });
+  try {
+    return await ctx.store.createAccount({
+      id: ANONYMOUS_ID,
+      username: 'Anonymous',
+      kind: 'anonymous',
+      apiKeyHash: null,
+      concurrency: ctx.config.accounts.anonymousConcurrency,
+      createdAt: ctx.clock.now(),
+    });
+  } catch (error) {
+    // Another node sharing the store created it first (both start at once on an empty database).
+    const created = await ctx.store.getAccount(ANONYMOUS_ID);
+    if (created) return created;
+    throw error;
+  }
 }
 
 export async function authenticate(ctx: EngineContext, credentials: Credentials): Promise<AccountRecord> {

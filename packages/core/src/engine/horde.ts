@@ -13,6 +13,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { type HordeConfig, type HordeConfigInput, resolveConfig } from '../config.js';
 import { createMemoryEventBus, type EventBus, type Unsubscribe } from '../events/bus.js';
 import type { RequestEvent } from '../events/types.js';
+import { alwaysLeader, type Leadership } from '../leadership.js';
 import { createModelReference } from '../models/reference.js';
 import type { ModelReference } from '../models/types.js';
 import type { AccountRecord, HordeStore, RequestKind, WorkerRecord } from '../storage/types.js';
@@ -68,6 +69,11 @@ export interface HordeOptions {
   apiKeyPepper?: string;
   /** Uniform [0, 1) source for seeds and model choice. @default Math.random */
   random?: () => number;
+  /**
+   * Whether this node runs the sweeps. Several nodes on one database elect one (see
+   * `startLeaderElection` in `@hordekit/core/postgres`). @default alwaysLeader
+   */
+  leadership?: Leadership;
 }
 
 export class Horde {
@@ -77,6 +83,7 @@ export class Horde {
   readonly models: ModelReference;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly leadership: Leadership;
   private readonly ctx: EngineContext;
   private readonly ticker;
   private timers: (() => void)[] = [];
@@ -89,6 +96,7 @@ export class Horde {
     this.clock = options.clock ?? systemClock;
     this.models = options.models ?? createModelReference();
     this.logger = options.logger ?? pino({ level: 'silent' });
+    this.leadership = options.leadership ?? alwaysLeader;
     this.events =
       options.events ??
       createMemoryEventBus({
@@ -256,7 +264,7 @@ export class Horde {
       .then((job) => (job ? failJobAndPublish(this.ctx, job, reason) : undefined));
   }
 
-  /** Starts the background timers: sweeps and position updates. */
+  /** Starts the background timers: sweeps (on the leader only) and position updates (on every node). */
   start(): this {
     if (this.timers.length) return this;
     const guard = (name: string, run: () => Promise<unknown>) => () => {
@@ -269,7 +277,8 @@ export class Horde {
     this.timers.push(
       this.clock.every(
         this.config.queue.sweepIntervalMs,
-        guard('sweep', () => this.sweep()),
+        // One node of a multi-node horde sweeps; the others skip the tick.
+        guard('sweep', () => (this.leadership.isLeader() ? this.sweep() : Promise.resolve())),
       ),
     );
     this.timers.push(

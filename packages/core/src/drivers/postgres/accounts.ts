@@ -102,7 +102,8 @@ export async function createAccount(db: Db, input: NewAccount, stripes: number):
   await db.query('RELEASE SAVEPOINT create_account');
   // Ids given explicitly (the anonymous account, imports) keep the sequence ahead of them.
   if (input.id !== undefined) {
-    await db.query("SELECT setval('account_ids', greatest((SELECT last_value FROM account_ids), $1))", [id]);
+    // `false`: the next `nextval` returns the value set, so after the anonymous account (0) comes 1.
+    await db.query("SELECT setval('account_ids', greatest(nextval('account_ids'), $1 + 1), false)", [id]);
   }
   await insertStripes(db, id, stripes);
   return requireAccount(db, id);

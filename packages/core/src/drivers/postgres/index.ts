@@ -33,7 +33,12 @@ import { createPool, type Db, query, transaction, withClient } from './tx.js';
 import * as workers from './workers.js';
 
 export { PostgresKeyvStore } from './keyv.js';
-export { type LeaderElection, type LeaderElectionOptions, startLeaderElection } from './leader.js';
+export {
+  type LeaderElection,
+  type LeaderElectionOptions,
+  SWEEPS_LOCK_KEY,
+  startLeaderElection,
+} from './leader.js';
 export { SCHEMA_VERSION } from './schema.js';
 export { createPool } from './tx.js';
 
@@ -59,6 +64,11 @@ export interface PostgresStore extends HordeStore {
   keyvStore(): PostgresKeyvStore;
   /** A deployment-wide value (`settings` table): the first node to ask with `create` sets it. */
   sharedSetting(key: string, create: () => string): Promise<string>;
+  /**
+   * Runs `work` while holding a deployment-wide lock named `name` (a session advisory lock): start-up
+   * steps that must happen once however many nodes start at once (creating the administrator).
+   */
+  exclusive<T>(name: string, work: () => Promise<T>): Promise<T>;
 }
 
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -99,6 +109,20 @@ class PostgresHordeStore implements PostgresStore {
       const { rows } = await db.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
       return rows[0]!.value;
     });
+  }
+
+  async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const lock = await this.pool.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+      try {
+        return await work();
+      } finally {
+        await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+      }
+    } finally {
+      lock.release();
+    }
   }
 
   private tx<T>(work: (db: Db) => Promise<T>): Promise<T> {

@@ -139,6 +139,10 @@ export async function tryGuardedAdd(
   delta: MoneyDelta,
   guard: Guard,
 ): Promise<boolean> {
+  // In a savepoint: an UPDATE that waited for the row and then found the guard false still holds the
+  // row's lock, and the whole-account pass that follows must lock the stripes in order — rolling back to
+  // the savepoint lets the lock go.
+  await db.query('SAVEPOINT fast_path');
   const { rowCount } = await db.query({
     name: 'hk_money_guarded_add',
     text: GUARDED_ADD_SQL,
@@ -154,7 +158,9 @@ export async function tryGuardedAdd(
       guard.limit ? split(guard.limit.limit, stripes, stripe) : 0,
     ],
   });
-  return rowCount === 1;
+  if (rowCount === 1) return true;
+  await db.query('ROLLBACK TO SAVEPOINT fast_path');
+  return false;
 }
 
 interface StripeRow {
