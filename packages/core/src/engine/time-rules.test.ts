@@ -4,11 +4,12 @@
  * online window, uptime rewards, automatic maintenance, and the `start()` timers.
  */
 import { describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../drivers/sqlite/index.js';
 import type { RequestEvent } from '../events/types.js';
-import type { FakeClock } from '../testing/fake-clock.js';
+import { FakeClock } from '../testing/fake-clock.js';
 import { createTestHorde, REGEN_AGENT, rcOf, type TestUser } from '../testing/test-horde.js';
 import { AUTO_MAINTENANCE_MESSAGE } from './failures.js';
-import type { Horde } from './horde.js';
+import { createHorde, type Horde } from './horde.js';
 
 const REGEN = REGEN_AGENT;
 const SECOND = 1000;
@@ -445,5 +446,28 @@ describe('start(): background timers', () => {
     clock.advance(61 * SECOND);
     await horde.stop();
     expect(await horde.checkRequest(accepted.id!)).toMatchObject({ processing: 0, waiting: 1, restarted: 1 });
+  });
+  it('leaves the sweep to the leader: a follower skips it until it is elected', async () => {
+    let leader = false;
+    const clock = new FakeClock();
+    const horde = await createHorde({
+      store: await createSqliteStore({ path: ':memory:' }),
+      clock,
+      random: () => 0.5,
+      leadership: { isLeader: () => leader },
+    });
+    const alice = (await horde.registerAccount({ username: 'alice' })).apiKey;
+    const bob = (await horde.registerAccount({ username: 'bob' })).apiKey;
+    const accepted = await horde.generateImage({ apiKey: alice }, { prompt: 'x', params: { steps: 10 } });
+    expect((await horde.popImage({ apiKey: bob }, imageWorker('bob-gpu'))).job?.ttl).toBe(150);
+    horde.start();
+    clock.advance(241 * SECOND); // four sweep ticks, the lease long over: a follower does nothing
+    await flush();
+    expect(await horde.checkRequest(accepted.id!)).toMatchObject({ processing: 1, restarted: 0 });
+    leader = true;
+    clock.advance(60 * SECOND);
+    await horde.stop();
+    expect(await horde.checkRequest(accepted.id!)).toMatchObject({ processing: 0, waiting: 1, restarted: 1 });
+    await horde.close();
   });
 });
