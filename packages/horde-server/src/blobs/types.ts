@@ -1,7 +1,8 @@
 /**
  * The image store port: generated images and source images, by key. Implementations side by side:
- * `sqlite.ts` (the embedded default: one database file beside the horde's) and `filesystem.ts` (one file
- * per image). Several server nodes need a store they all reach. Keys are `[A-Za-z0-9._-]` only.
+ * `sqlite.ts` (the embedded default: one database file beside the horde's), `filesystem.ts` (one file per
+ * image) and `postgres.ts` (a table in the shared database: what several server nodes need, since any node
+ * may be asked for any image). Keys are `[A-Za-z0-9._-]` only.
  */
 export interface BlobStore {
   put(key: string, data: Uint8Array): Promise<void>;
