@@ -56,6 +56,11 @@ export interface PostgresStoreOptions {
   stripes?: number;
   /** An expired request stays readable this long, then a later sweep deletes it. @default 86_400_000 */
   expiredRetentionMs?: number;
+  /**
+   * How long the grouped queue behind a pop's skip counts is reused (skip counts only; candidates are
+   * always read fresh). @default 1000
+   */
+  skipCountsCacheMs?: number;
 }
 
 export interface PostgresStore extends HordeStore {
@@ -81,19 +86,28 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     await pool.end();
     throw error;
   }
-  return new PostgresHordeStore(pool, options.stripes ?? 8, options.expiredRetentionMs ?? 86_400_000);
+  return new PostgresHordeStore(
+    pool,
+    options.stripes ?? 8,
+    options.expiredRetentionMs ?? 86_400_000,
+    options.skipCountsCacheMs ?? 1000,
+  );
 }
 
 class PostgresHordeStore implements PostgresStore {
   readonly driver = 'postgres';
   private closed = false;
   private keyv: PostgresKeyvStore | undefined;
+  private readonly skipGroups: queue.SkipGroups;
 
   constructor(
     readonly pool: pg.Pool,
     private readonly stripes: number,
     private readonly expiredRetentionMs: number,
-  ) {}
+    skipCacheMs: number,
+  ) {
+    this.skipGroups = new queue.SkipGroups(skipCacheMs);
+  }
 
   keyvStore(): PostgresKeyvStore {
     this.keyv ??= new PostgresKeyvStore(this.pool);
@@ -204,7 +218,7 @@ class PostgresHordeStore implements PostgresStore {
   getRequest = (id: string) => this.read((db) => requests.getRequest(db, id));
   listRequestJobs = (requestId: string) => this.read((db) => requests.listRequestJobs(db, requestId));
   listAccountRequests = (accountId: number) => this.read((db) => requests.listAccountRequests(db, accountId));
-  findCandidates = (q: CandidateQuery) => this.read((db) => queue.findCandidates(db, q));
+  findCandidates = (q: CandidateQuery) => this.read((db) => queue.findCandidates(db, q, this.skipGroups));
   claimJobs = (op: Parameters<HordeStore['claimJobs']>[0]) => this.tx((db) => requests.claimJobs(db, op));
   getJob = (id: string) => this.read((db) => requests.getJob(db, id));
   completeJob = (op: Parameters<HordeStore['completeJob']>[0]) =>

@@ -5,7 +5,7 @@
  * counts group the waiting requests by their requirements and ask `groupRejection`, the same function the
  * in-memory index uses, why each group is refused.
  */
-import { groupRejection } from '../../scheduler/queue-index.js';
+import { groupRejection, type RequirementGroup } from '../../scheduler/queue-index.js';
 import type {
   CandidatePage,
   CandidateQuery,
@@ -17,7 +17,39 @@ import type {
 import { requestFromRow } from './rows.js';
 import type { Db } from './tx.js';
 
-export async function findCandidates(db: Db, query: CandidateQuery): Promise<CandidatePage> {
+/**
+ * The waiting requests grouped by requirements, per kind (and owner restriction), kept for a second:
+ * an idle worker's pop asks for skip counts every second, and the groups change slowly, while grouping a
+ * long queue costs a scan. Skip counts are informational (the pop response's `skipped`), so a second's
+ * staleness is harmless.
+ */
+export class SkipGroups {
+  private cache = new Map<string, { at: number; groups: Promise<RequirementRow[]> }>();
+  constructor(private readonly maxAgeMs = 1000) {}
+
+  get(db: Db, query: CandidateQuery): Promise<RequirementRow[]> {
+    const key = `${query.kind}:${query.ownerIds?.join(',') ?? '*'}`;
+    const now = Date.now();
+    const cached = this.cache.get(key);
+    if (cached && now - cached.at < this.maxAgeMs) return cached.groups;
+    if (this.cache.size > 1000) this.cache.clear();
+    const groups = readGroups(db, query);
+    this.cache.set(key, { at: now, groups });
+    groups.catch(() => this.cache.delete(key));
+    return groups;
+  }
+}
+
+interface RequirementRow {
+  group: RequirementGroup;
+  requests: number;
+}
+
+export async function findCandidates(
+  db: Db,
+  query: CandidateQuery,
+  skipGroups: SkipGroups,
+): Promise<CandidatePage> {
   const image = query.kind === 'image';
   const { rows } = await db.query({
     name: 'hk_candidates',
@@ -50,11 +82,11 @@ export async function findCandidates(db: Db, query: CandidateQuery): Promise<Can
   return {
     candidates,
     next: more && last ? { sortKey: last.sortKey, seq: last.seq } : null,
-    skipped: query.countSkips ? await countSkips(db, query) : {},
+    skipped: query.countSkips ? countSkips(await skipGroups.get(db, query), query) : {},
   };
 }
 
-async function countSkips(db: Db, query: CandidateQuery): Promise<SkipCounts> {
+async function readGroups(db: Db, query: CandidateQuery): Promise<RequirementRow[]> {
   const { rows } = await db.query({
     name: 'hk_skip_groups',
     text: `SELECT models, needs, pixels, max_length, max_context_length, count(*)::integer AS requests
@@ -64,21 +96,24 @@ async function countSkips(db: Db, query: CandidateQuery): Promise<SkipCounts> {
       GROUP BY models, needs, pixels, max_length, max_context_length`,
     values: [query.kind, query.ownerIds ?? null],
   });
+  return rows.map((row) => ({
+    group: {
+      models: row.models,
+      needs: row.needs,
+      pixels: row.pixels,
+      maxLength: row.max_length,
+      maxContextLength: row.max_context_length,
+    },
+    requests: row.requests,
+  }));
+}
+
+function countSkips(groups: RequirementRow[], query: CandidateQuery): SkipCounts {
   const workerModels = new Set(query.models);
   const skipped: SkipCounts = {};
-  for (const row of rows) {
-    const reason = groupRejection(
-      {
-        models: row.models,
-        needs: row.needs,
-        pixels: row.pixels,
-        maxLength: row.max_length,
-        maxContextLength: row.max_context_length,
-      },
-      query,
-      workerModels,
-    );
-    if (reason !== null) skipped[reason] = (skipped[reason] ?? 0) + row.requests;
+  for (const { group, requests } of groups) {
+    const reason = groupRejection(group, query, workerModels);
+    if (reason !== null) skipped[reason] = (skipped[reason] ?? 0) + requests;
   }
   return skipped;
 }
