@@ -40,6 +40,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'a Redis URL, like redis://host:6379')
     .optional(),
+  /** Prefix of this horde's Redis channel and keys, so that several hordes can share one Redis. */
+  HORDEKIT_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)')
+    .default('hordekit'),
   /**
    * Any of the horde's numbers as JSON, by section (`{"queue":{"sweepIntervalMs":10000}}`); see
    * `HordeConfig` in @hordekit/core for the sections and their defaults.

@@ -5,7 +5,7 @@
  * The first start creates the administrator (account 1) and shows its key once. SIGINT/SIGTERM drain
  * in-flight requests and close the database cleanly; a second signal exits at once.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -25,7 +25,11 @@ const DRAIN_MS = 5000;
 
 async function ensureAdmin(horde: Horde, dataDir: string, say: (line: string) => void): Promise<void> {
   if (await horde.getAccount(ADMIN_ID)) {
-    say(`admin:    account #${ADMIN_ID}; its key was shown on the first start (${adminKeyPath(dataDir)})`);
+    // With several nodes, only the data directory of the node that created the administrator holds the key.
+    const saved = existsSync(adminKeyPath(dataDir))
+      ? ` (${adminKeyPath(dataDir)})`
+      : ' by the node that created it';
+    say(`admin:    account #${ADMIN_ID}; its key was shown on the first start${saved}`);
     return;
   }
   const { account, apiKey } = await horde.registerAccount({
@@ -72,7 +76,9 @@ async function main(): Promise<void> {
     trustProxy: env.HORDEKIT_TRUST_PROXY,
     testApiKeys: env.HORDE_TEST_APIKEYS,
     rateLimits:
-      env.HORDEKIT_RATE_LIMITS && !env.HORDE_TEST_RATELIMIT_DISABLED ? { redis: storage.redis } : false,
+      env.HORDEKIT_RATE_LIMITS && !env.HORDE_TEST_RATELIMIT_DISABLED
+        ? { redis: storage.redis, keyPrefix: storage.redisPrefix }
+        : false,
   });
 
   say(`hordekit community horde — ${storage.description}`);

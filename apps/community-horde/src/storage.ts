@@ -35,8 +35,9 @@ export interface Storage {
   /** The cross-node event bus (REDIS_URL), or undefined for the in-process one. */
   events?: EventBus;
   leadership?: Leadership;
-  /** For shared rate limits (REDIS_URL). */
+  /** For shared rate limits (REDIS_URL), under `redisPrefix`. */
   redis?: Redis;
+  redisPrefix?: string;
   /** Runs a start-up step once across every node starting at once. */
   exclusive<T>(name: string, work: () => Promise<T>): Promise<T>;
   /** Called with `true` when this node becomes the sweeps leader. */
@@ -52,6 +53,7 @@ export async function openStorage(env: Env, dataDir: string, logger: Logger): Pr
   const events = createRedisEventBus({
     redis,
     subscriber,
+    channel: `${env.HORDEKIT_REDIS_PREFIX}:events`,
     onListenerError: (error) => logger.warn({ err: error }, 'event delivery failed'),
   });
   await events.ready;
@@ -60,6 +62,7 @@ export async function openStorage(env: Env, dataDir: string, logger: Logger): Pr
     description: `${base.description}; events and rate limits in Redis (${redactUrl(env.REDIS_URL!)})`,
     events,
     redis,
+    redisPrefix: `${env.HORDEKIT_REDIS_PREFIX}:rl`,
     async close() {
       await events.close();
       await base.close();
