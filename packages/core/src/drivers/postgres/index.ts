@@ -23,11 +23,13 @@ import type {
   RequestKind,
 } from '../../storage/types.js';
 import * as accounts from './accounts.js';
+import * as expiry from './expiry.js';
 import { ensureKvTable, PostgresKeyvStore } from './keyv.js';
 import * as queue from './queue.js';
 import * as requests from './requests.js';
 import { ACCOUNT_SELECT, accountFromRow, journalFromRow } from './rows.js';
 import { migrate } from './schema.js';
+import * as settle from './settle.js';
 import { foldStats, readGenerationStats } from './stats.js';
 import { createPool, type Db, query, transaction, withClient } from './tx.js';
 import * as workers from './workers.js';
@@ -221,15 +223,14 @@ class PostgresHordeStore implements PostgresStore {
   findCandidates = (q: CandidateQuery) => this.read((db) => queue.findCandidates(db, q, this.skipGroups));
   claimJobs = (op: Parameters<HordeStore['claimJobs']>[0]) => this.tx((db) => requests.claimJobs(db, op));
   getJob = (id: string) => this.read((db) => requests.getJob(db, id));
-  completeJob = (op: Parameters<HordeStore['completeJob']>[0]) =>
-    this.tx((db) => requests.completeJob(db, op));
-  failJob = (op: Parameters<HordeStore['failJob']>[0]) => this.tx((db) => requests.failJob(db, op));
+  completeJob = (op: Parameters<HordeStore['completeJob']>[0]) => this.tx((db) => settle.completeJob(db, op));
+  failJob = (op: Parameters<HordeStore['failJob']>[0]) => this.tx((db) => settle.failJob(db, op));
   listExpiredLeases = (now: number, limit: number) =>
-    this.read((db) => requests.listExpiredLeases(db, now, limit));
-  cancelRequest = (id: string, _now: number) => this.tx((db) => requests.cancelRequest(db, id));
+    this.read((db) => expiry.listExpiredLeases(db, now, limit));
+  cancelRequest = (id: string, _now: number) => this.tx((db) => expiry.cancelRequest(db, id));
   expireRequests = (now: number, limit: number) =>
     this.tx(async (db) => {
-      const expired = await requests.expireRequests(db, now, limit, this.expiredRetentionMs);
+      const expired = await expiry.expireRequests(db, now, limit, this.expiredRetentionMs);
       await foldStats(db, now);
       return expired;
     });
