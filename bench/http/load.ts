@@ -204,7 +204,11 @@ export interface MixedFigures {
  * back empty, as on a real horde).
  */
 export async function mixed(
-  run: RunOptions & { requesterConnections: number },
+  run: RunOptions & {
+    requesterConnections: number;
+    /** Prefix of the workers' names: distinct per load generator when several share one horde. */
+    workerLabel?: string;
+  },
   requester: string,
   owners: string[],
 ): Promise<MixedFigures> {
@@ -238,7 +242,11 @@ export async function mixed(
       duration: run.seconds,
       requests,
     }),
-    workers({ ...run, connections: run.connections - run.requesterConnections }, owners, 'mixed-worker'),
+    workers(
+      { ...run, connections: run.connections - run.requesterConnections },
+      owners,
+      run.workerLabel ?? 'mixed-worker',
+    ),
   ]);
   const requesters = rateOf(requesterResult);
   const responses = requesters.responses + workerFigures.rate.responses;
@@ -251,6 +259,28 @@ export async function mixed(
     non2xx: requesters.non2xx + workerFigures.rate.non2xx,
     errors: requesters.errors + workerFigures.rate.errors,
   };
+}
+
+/**
+ * Clients posting image requests with one API key, each as soon as its previous one is answered: many
+ * concurrent charges to one account (`bench/scale.ts`). No worker serves them; they wait in the queue.
+ */
+export async function imageRequests(run: RunOptions, apikey: string): Promise<Rate & { accepted: number }> {
+  let accepted = 0;
+  const result = await fire(
+    {
+      url: `http://127.0.0.1:${run.port}${API}/generate/async`,
+      connections: run.connections,
+      duration: run.seconds,
+      method: 'POST',
+      headers: json(apikey),
+      body: JSON.stringify(imageRequest('a lighthouse at dusk, oil painting')),
+    },
+    (_client, status) => {
+      if (status === 202) accepted++;
+    },
+  );
+  return { ...rateOf(result), accepted };
 }
 
 /**

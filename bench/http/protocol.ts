@@ -31,6 +31,17 @@ export interface ServerReport {
   cpuMs: number;
   /** The kernel's share of `cpuMs` (system time: socket writes, SQLite's file writes). */
   systemMs: number;
+  /** write(2)/writev(2) calls since the last `mark` (`/proc/self/io`, where Linux provides it): socket writes and file writes. */
+  writeSyscalls?: number;
+  /** Share of the time since the last `mark` that the event loop was busy (`performance.eventLoopUtilization`). */
+  eventLoopBusy?: number;
+  /**
+   * The main (JavaScript) thread alone since the last `mark`, from `/proc/self/task/<pid>/schedstat` where
+   * Linux provides it: time running on a core, and time ready to run but waiting for one, ms.
+   */
+  mainThread?: { runningMs: number; waitingMs: number };
+  /** Wall time since the last `mark`, ms. */
+  sinceMarkMs?: number;
 }
 
 /** Sent after `mark`: the CPU baseline of the measurement is taken. */

@@ -7,19 +7,21 @@
  *   prefilled the same with `BENCH_PREFILL` (default 80,000: more than a run serves, so pops never run dry) waiting image requests
  *   idle      the same with 100,000 waiting requests for a model the bench's idle workers do not serve
  *
+ * The horde scenarios run on SQLite unless `BENCH_STORE=postgres` (see `storage.ts`, used by
+ * `bench/scale.ts`). `BENCH_JOIN=1` starts another node of a horde that a first node has set up on the same
+ * database: it registers no accounts, and its `ready` carries no keys (use the first node's).
+ *
  * It answers `ready` with its port and the API keys of its accounts, and on `stop` reports the queue, the
  * ledger check and its memory, closes and exits.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createHorde, type Horde } from '@hordekit/core';
-import { createSqliteStore } from '@hordekit/core/sqlite';
-import { createServer, createSqliteBlobStore, type HordeServer } from '@hordekit/horde-server';
+import { createServer, type HordeServer } from '@hordekit/horde-server';
 import Database from 'better-sqlite3';
 import { Hono } from 'hono';
 import {
@@ -30,10 +32,12 @@ import {
   type ServerReady,
   type ServerReport,
 } from './protocol.js';
+import { openBenchStorage } from './storage.js';
 
 const scenario = process.argv[2] as 'bare' | 'horde' | 'prefilled' | 'idle';
 const PREFILL = Number(process.env.BENCH_PREFILL ?? 80_000);
 const IDLE_QUEUE = Number(process.env.BENCH_IDLE_QUEUE ?? 100_000);
+const JOIN = process.env.BENCH_JOIN === '1';
 
 function send(message: ServerReady | ServerMarked | ServerReport): Promise<void> {
   return new Promise((resolve, reject) =>
@@ -72,37 +76,55 @@ async function startBare(): Promise<Started> {
 }
 
 async function startHorde(): Promise<Started> {
-  const dir = mkdtempSync(join(tmpdir(), 'hordekit-bench-http-'));
-  const store = await createSqliteStore({ path: join(dir, 'horde.db') });
-  // Requesters may keep any number of jobs waiting: the queue is bounded by the workload, not by a limit.
+  const storage = await openBenchStorage({
+    store: process.env.BENCH_STORE === 'postgres' ? 'postgres' : 'sqlite',
+    databaseUrl: process.env.DATABASE_URL,
+    redisUrl: process.env.REDIS_URL,
+    stripes: process.env.BENCH_STRIPES ? Number(process.env.BENCH_STRIPES) : undefined,
+  });
+  const { store, blobs } = storage;
+  // Requesters (the anonymous one too) may keep any number of jobs waiting: the queue is bounded by the
+  // workload, not by a limit.
   const horde = await createHorde({
     store,
+    events: storage.events,
+    leadership: storage.leadership,
     config: {
-      accounts: { adminIds: [1], defaultConcurrency: 1_000_000 },
+      accounts: { adminIds: [1], defaultConcurrency: 1_000_000, anonymousConcurrency: 1_000_000 },
       // 1,000 idle workers on 10 accounts: 100 each, over the default 20 for a trusted owner.
       workers: { maxWorkersTrusted: 1000 },
     },
   });
   horde.start();
-  // The image store `npm start` uses.
-  const blobs = await createSqliteBlobStore({ path: join(dir, 'images.db') });
-  const server: HordeServer = createServer({ horde, blobs, rateLimits: false });
+  const server: HordeServer = createServer({
+    horde,
+    blobs,
+    rateLimits: false,
+    signingSecret: storage.signingSecret,
+  });
   server.start();
-  const admin = await horde.registerAccount({ username: 'admin', roles: { moderator: true, trusted: true } });
-  const requester = await horde.registerAccount({ username: 'requester' });
-  await horde.modifyAccount({ accountId: admin.account.id }, requester.account.id, { kudos: 1_000_000 });
-  const owners: string[] = [];
-  for (let i = 0; i < IDLE_OWNERS; i++) {
-    owners.push((await horde.registerAccount({ username: `owner${i}`, roles: { trusted: true } })).apiKey);
+  const keys: ServerReady['keys'] = { requester: '', owners: [] };
+  if (!JOIN) {
+    const admin = await horde.registerAccount({
+      username: 'admin',
+      roles: { moderator: true, trusted: true },
+    });
+    const requester = await horde.registerAccount({ username: 'requester' });
+    await horde.modifyAccount({ accountId: admin.account.id }, requester.account.id, { kudos: 1_000_000 });
+    keys.requester = requester.apiKey;
+    for (let i = 0; i < IDLE_OWNERS; i++) {
+      keys.owners.push(
+        (await horde.registerAccount({ username: `owner${i}`, roles: { trusted: true } })).apiKey,
+      );
+    }
   }
   let fillSeconds = 0;
-  if (scenario === 'prefilled')
-    fillSeconds = await fill(horde, requester.apiKey, PREFILL, 'stable_diffusion');
-  if (scenario === 'idle') fillSeconds = await fill(horde, requester.apiKey, IDLE_QUEUE, IDLE_REQUEST_MODEL);
-  // The prefill's pages are still in the write-ahead log; copy them into the database now, so that the
-  // background checkpoint thread does not spend the measured run (and its CPU count) on them.
-  if (fillSeconds > 0) {
-    const side = new Database(join(dir, 'horde.db'));
+  if (scenario === 'prefilled') fillSeconds = await fill(horde, keys.requester, PREFILL, 'stable_diffusion');
+  if (scenario === 'idle') fillSeconds = await fill(horde, keys.requester, IDLE_QUEUE, IDLE_REQUEST_MODEL);
+  // The prefill's pages are still in SQLite's write-ahead log; copy them into the database now, so that
+  // the background checkpoint thread does not spend the measured run (and its CPU count) on them.
+  if (fillSeconds > 0 && storage.dir) {
+    const side = new Database(join(storage.dir, 'horde.db'));
     side.pragma('busy_timeout = 5000');
     side.pragma('wal_checkpoint(TRUNCATE)');
     side.close();
@@ -112,13 +134,12 @@ async function startHorde(): Promise<Started> {
   return {
     http,
     horde,
-    keys: { requester: requester.apiKey, owners },
+    keys,
     fillSeconds,
     async close() {
       await server.close();
       await horde.close();
-      await blobs.close();
-      rmSync(dir, { recursive: true, force: true });
+      await storage.close();
     },
   };
 }
@@ -137,10 +158,38 @@ const post = (method: string, params?: object) =>
     ),
   );
 
+/** write(2) and writev(2) calls so far, if `/proc/self/io` is there. */
+function writeSyscalls(): number | undefined {
+  try {
+    const match = /^syscw: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The main thread's time running and waiting for a core so far (ns → ms), if `schedstat` is there. */
+function mainThread(): { runningMs: number; waitingMs: number } | undefined {
+  try {
+    const [running, waiting] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    return { runningMs: Number(running) / 1e6, waitingMs: Number(waiting) / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
 let cpuBaseline = process.cpuUsage();
+let threadBaseline = mainThread();
+let markedAt = performance.now();
+let writesBaseline = writeSyscalls();
+let loopBaseline = performance.eventLoopUtilization();
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'mark') {
     cpuBaseline = process.cpuUsage();
+    threadBaseline = mainThread();
+    markedAt = performance.now();
+    writesBaseline = writeSyscalls();
+    loopBaseline = performance.eventLoopUtilization();
     if (inspector) {
       inspector.connect();
       await post('Profiler.enable');
@@ -151,6 +200,9 @@ process.on('message', async (message: { type: string }) => {
   }
   if (message.type !== 'stop') return;
   const cpu = process.cpuUsage(cpuBaseline);
+  const writes = writeSyscalls();
+  const loop = performance.eventLoopUtilization(loopBaseline);
+  const thread = mainThread();
   if (inspector && profileDir) {
     const { profile } = await post('Profiler.stop');
     mkdirSync(profileDir, { recursive: true });
@@ -163,6 +215,16 @@ process.on('message', async (message: { type: string }) => {
     rssMb: process.memoryUsage().rss / 2 ** 20,
     cpuMs: (cpu.user + cpu.system) / 1000,
     systemMs: cpu.system / 1000,
+    writeSyscalls: writes === undefined || writesBaseline === undefined ? undefined : writes - writesBaseline,
+    eventLoopBusy: loop.utilization,
+    mainThread:
+      thread && threadBaseline
+        ? {
+            runningMs: thread.runningMs - threadBaseline.runningMs,
+            waitingMs: thread.waitingMs - threadBaseline.waitingMs,
+          }
+        : undefined,
+    sinceMarkMs: performance.now() - markedAt,
   };
   const { horde } = started;
   if (horde) {
