@@ -23,7 +23,7 @@ import { openSources } from './sqlite.js';
 import { type Check, verify } from './verify.js';
 
 /** The PostgreSQL schema this writes (core's drivers/postgres/schema.ts). */
-const POSTGRES_SCHEMA = 1;
+const POSTGRES_SCHEMA = 2;
 
 const USAGE = `usage: npm run migrate:sqlite-to-postgres -- [--data-dir DIR] [--database-url URL]
 

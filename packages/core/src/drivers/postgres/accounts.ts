@@ -13,8 +13,8 @@ import type {
 } from '../../storage/types.js';
 import { emptyRoles } from '../sqlite/rows.js';
 import {
-  addToStripe,
   anyStripe,
+  creditAccount,
   insertStripes,
   lockAccount,
   type MoneyDelta,
@@ -255,7 +255,7 @@ export async function transfer(db: Db, op: TransferOp): Promise<TransferResult> 
     }
     await settleAccount(db, op.fromId, locked, stripe, debit, { floor: op.senderFloor });
   };
-  const giveToRecipient = () => addToStripe(db, op.toId, anyStripe(recipientStripes), credit);
+  const giveToRecipient = () => creditAccount(db, op.toId, anyStripe(recipientStripes), credit);
   // Accounts in id order (see money.ts).
   if (op.fromId < op.toId) {
     await takeFromSender();

@@ -145,4 +145,66 @@ describe('one account charged from three nodes at once', () => {
     );
     void fund;
   }, 120_000);
+
+  it('forgives charges to an account resting on its floor on one stripe each, and a credit lifts it off', async () => {
+    const [first] = nodes;
+    const floor = -5_000; // the anonymous account's −50 kudos
+    const resting = await createAccount(first!, { kind: 'anonymous', concurrency: 10_000 });
+    const owner = await createAccount(first!);
+    const worker = await checkIn(first!, { ownerId: owner.id });
+    // Drain it onto the floor: the tax is stopped there, and the whole-account pass stamps it.
+    await enqueue(first!, imageRequest(resting.id), { tax: 9_000, floor, concurrencyLimit: 10_000 });
+    expect((await first!.getAccount(resting.id))!.balance).toBe(floor);
+    const stamps = async () =>
+      (
+        await first!.pool.query('SELECT DISTINCT at_floor FROM account_money WHERE account_id = $1', [
+          resting.id,
+        ])
+      ).rows.map((row) => row.at_floor);
+    expect(await stamps()).toEqual([floor]);
+
+    const before = (await first!.readJournal({ accountId: resting.id })).length;
+    await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const node = nodes[i % nodes.length]!;
+        const request = await enqueue(node, imageRequest(resting.id), {
+          tax: 300,
+          floor,
+          concurrencyLimit: 10_000,
+        });
+        if (i % 2 === 0) {
+          const [job] = await claim(node, request.id, worker);
+          await complete(node, job!, { cost: 500, requesterFloor: floor, reward: 500 });
+        }
+      }),
+    );
+    const after = (await first!.getAccount(resting.id))!;
+    expect(after.balance).toBe(floor);
+    // Every tax and cost was charged and forgiven whole, each with its journal rows.
+    const rows = (await first!.readJournal({ accountId: resting.id })).slice(before);
+    const sum = (kind: string) =>
+      rows.filter((e) => e.kind === kind).reduce((total, e) => total + e.balanceDelta, 0);
+    expect(sum('activation')).toBe(-300 * 300);
+    expect(sum('generation')).toBe(-150 * 500);
+    expect(sum('floor')).toBe(300 * 300 + 150 * 500);
+    expect(after.details.accumulated).toBe(-9_000 - 300 * 300 - 150 * 500);
+    expect(await stamps()).toEqual([floor]);
+
+    // A credit lifts it off the floor: the next tax is charged, not forgiven.
+    await nodes[1]!.transfer({
+      fromId: owner.id,
+      toId: resting.id,
+      amount: 1_000,
+      senderFloor: 0,
+      senderBucket: 'gifted',
+      pingPongSince: T0 - MINUTE,
+      idempotencyKey: null,
+      at: T0,
+    });
+    expect(await stamps()).toEqual([null]);
+    await enqueue(nodes[2]!, imageRequest(resting.id), { tax: 300, floor, concurrencyLimit: 10_000 });
+    expect((await first!.getAccount(resting.id))!.balance).toBe(floor + 1_000 - 300);
+    const totals = await first!.ledgerTotals();
+    expect(totals.balances + totals.escrow).toBe(totals.minted - totals.burnt);
+  }, 60_000);
 });

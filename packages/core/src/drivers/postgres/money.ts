@@ -19,6 +19,12 @@
  * limit, an account below its floor) takes the whole-account path, which serialises only that account's
  * callers that need it.
  *
+ * An account resting exactly on its floor — the anonymous account, which pays every anonymous request's tax
+ * and never earns — would send every charge down the whole-account path. So a whole-account pass that
+ * leaves the balance exactly at the floor also stamps the stripes `at_floor = F`: while the stamp holds,
+ * a debit stopped at that floor (a tax, a job's cost) is forgiven whole on one stripe, as one row would
+ * forgive it, and only its counters move. Anything that raises the balance clears the stamp first.
+ *
  * Lock order, which keeps these free of deadlocks: within a transaction, accounts are touched in
  * ascending id order; a whole-account pass locks its stripes in stripe order.
  */
@@ -55,7 +61,15 @@ export interface Guard {
   need: number;
   /** The concurrency limit and the jobs added, when the operation adds active jobs. */
   limit?: { limit: number; add: number };
+  /**
+   * The balance change is a debit stopped at the floor and nothing is reserved: on an account stamped
+   * as resting on this floor, it is forgiven whole (see above).
+   */
+  forgivable?: boolean;
 }
+
+/** Which single-stripe path applied: the delta as given, or forgiven whole at the floor (balance unchanged). */
+export type FastPath = 'applied' | 'forgiven' | null;
 
 /** The `i`-th of `stripes` near-equal integer parts of `total` (larger parts first; parts sum to `total`). */
 export function split(total: number, stripes: number, i: number): number {
@@ -111,10 +125,14 @@ const NEXT = FIRST + DELTA_COLUMNS.length;
  * share of the floor and of the limit, and both stamps match.
  */
 const ADD_SQL = `UPDATE account_money SET ${SET_LIST} WHERE account_id = $1 AND stripe = $2`;
+const LIMIT_GUARD = `($${NEXT + 3}::integer IS NULL OR (fast_limit = $${NEXT + 3} AND active + $${NEXT + 4} <= $${NEXT + 5}))`;
 const GUARDED_ADD_SQL = `${ADD_SQL}
-  AND fast_floor = $${NEXT} AND balance - reserved - $${NEXT + 1} >= $${NEXT + 2}
-  AND ($${NEXT + 3}::integer IS NULL OR (fast_limit = $${NEXT + 3} AND active + $${NEXT + 4} <= $${NEXT + 5}))
-  RETURNING balance`;
+  AND fast_floor = $${NEXT} AND balance - reserved - $${NEXT + 1} >= $${NEXT + 2} AND ${LIMIT_GUARD}`;
+/** The same parameters; `$NEXT + 1` and `$NEXT + 2` are unused but typed, so one value list serves both. */
+const AT_FLOOR_ADD_SQL = `${ADD_SQL}
+  AND at_floor = $${NEXT} AND $${NEXT + 1}::bigint IS NOT NULL AND $${NEXT + 2}::bigint IS NOT NULL AND ${LIMIT_GUARD}`;
+/** A credit to an account resting on its floor: lifts it off, so the stamp goes on every stripe. */
+const CREDIT_SQL = `${ADD_SQL} AND at_floor IS NULL`;
 
 function deltaValues(delta: MoneyDelta): number[] {
   return DELTA_COLUMNS.map(([, read]) => read(delta) ?? 0);
@@ -130,7 +148,10 @@ export async function addToStripe(
   await db.query({ name: 'hk_money_add', text: ADD_SQL, values: [accountId, stripe, ...deltaValues(delta)] });
 }
 
-/** The single-stripe path of a taking operation: true when it was applied. */
+/**
+ * The single-stripe paths of a taking operation: the guarded one, then — for a debit stopped at the
+ * floor — the one for an account resting on it. Null when neither applies: take the whole-account path.
+ */
 export async function tryGuardedAdd(
   db: Db,
   accountId: number,
@@ -138,29 +159,58 @@ export async function tryGuardedAdd(
   stripes: number,
   delta: MoneyDelta,
   guard: Guard,
-): Promise<boolean> {
+): Promise<FastPath> {
+  const tail = [
+    guard.floor,
+    guard.need,
+    split(guard.floor, stripes, stripe),
+    guard.limit?.limit ?? null,
+    guard.limit?.add ?? 0,
+    guard.limit ? split(guard.limit.limit, stripes, stripe) : 0,
+  ];
   // In a savepoint: an UPDATE that waited for the row and then found the guard false still holds the
   // row's lock, and the whole-account pass that follows must lock the stripes in order — rolling back to
   // the savepoint lets the lock go.
   await db.query('SAVEPOINT fast_path');
-  const { rowCount } = await db.query({
+  const applied = await db.query({
     name: 'hk_money_guarded_add',
     text: GUARDED_ADD_SQL,
-    values: [
-      accountId,
-      stripe,
-      ...deltaValues(delta),
-      guard.floor,
-      guard.need,
-      split(guard.floor, stripes, stripe),
-      guard.limit?.limit ?? null,
-      guard.limit?.add ?? 0,
-      guard.limit ? split(guard.limit.limit, stripes, stripe) : 0,
-    ],
+    values: [accountId, stripe, ...deltaValues(delta), ...tail],
   });
-  if (rowCount === 1) return true;
+  if (applied.rowCount === 1) return 'applied';
+  if (guard.forgivable) {
+    const forgiven = await db.query({
+      name: 'hk_money_at_floor_add',
+      text: AT_FLOOR_ADD_SQL,
+      values: [accountId, stripe, ...deltaValues({ ...delta, balance: 0 }), ...tail],
+    });
+    if (forgiven.rowCount === 1) return 'forgiven';
+  }
   await db.query('ROLLBACK TO SAVEPOINT fast_path');
-  return false;
+  return null;
+}
+
+/**
+ * Adds a credit to one stripe; on an account resting on its floor, clears the stamp on every stripe
+ * (the balance is no longer at the floor). Rare, so no savepoint: should that path meet a whole-account
+ * pass, PostgreSQL breaks the deadlock and the transaction runs again.
+ */
+export async function creditAccount(
+  db: Db,
+  accountId: number,
+  stripe: number,
+  delta: MoneyDelta,
+): Promise<void> {
+  if ((delta.balance ?? 0) <= 0) return addToStripe(db, accountId, stripe, delta);
+  const { rowCount } = await db.query({
+    name: 'hk_money_credit',
+    text: CREDIT_SQL,
+    values: [accountId, stripe, ...deltaValues(delta)],
+  });
+  if (rowCount === 1) return;
+  await lockAccount(db, accountId);
+  await addToStripe(db, accountId, stripe, delta);
+  await db.query('UPDATE account_money SET at_floor = NULL WHERE account_id = $1', [accountId]);
 }
 
 interface StripeRow {
@@ -233,6 +283,10 @@ export async function settleAccount(
   } else if ((delta.balance ?? 0) < 0 || (delta.reserved ?? 0) > 0) {
     floorStamp = null;
   }
+  // Resting exactly on the floor: debits stopped there are forgiven whole on one stripe from now on.
+  let atFloorStamp: number | null | undefined;
+  if (spread.floor !== undefined) atFloorStamp = balance === spread.floor ? spread.floor : null;
+  else if ((delta.balance ?? 0) !== 0) atFloorStamp = null;
   let limitStamp: number | null | undefined;
   if (spread.limit !== undefined) {
     rows.forEach((r, i) => {
@@ -245,7 +299,8 @@ export async function settleAccount(
   await db.query(
     `UPDATE account_money m SET balance = v.balance, active = v.active,
        fast_floor = CASE WHEN $4 THEN $5::bigint ELSE m.fast_floor END,
-       fast_limit = CASE WHEN $6 THEN $7::integer ELSE m.fast_limit END
+       fast_limit = CASE WHEN $6 THEN $7::integer ELSE m.fast_limit END,
+       at_floor = CASE WHEN $9 THEN $10::bigint ELSE m.at_floor END
      FROM unnest($2::integer[], $3::bigint[], $8::integer[]) AS v(stripe, balance, active)
      WHERE m.account_id = $1 AND m.stripe = v.stripe`,
     [
@@ -257,6 +312,8 @@ export async function settleAccount(
       limitStamp !== undefined,
       limitStamp ?? null,
       rows.map((r) => r.active),
+      atFloorStamp !== undefined,
+      atFloorStamp ?? null,
     ],
   );
 }

@@ -30,13 +30,17 @@ export async function enqueueRequest(db: Db, op: EnqueueOp): Promise<RequestReco
     floor: op.floor,
     need: op.tax + op.reserve,
     limit: { limit: op.concurrencyLimit, add: input.jobs },
+    forgivable: op.reserve === 0,
   };
-  if (await tryGuardedAdd(db, accountId, stripe, stripes, delta, guard)) {
+  const fast = await tryGuardedAdd(db, accountId, stripe, stripes, delta, guard);
+  if (fast) {
     const { rows } = await db.query<{ balance: number }>(
       'SELECT sum(balance)::bigint AS balance FROM account_money WHERE account_id = $1',
       [accountId],
     );
-    balanceBefore = rows[0]!.balance + op.tax;
+    // Resting on the floor, the tax was forgiven whole: the balance did not move.
+    if (fast === 'forgiven') forgiven = op.tax;
+    balanceBefore = rows[0]!.balance + op.tax - forgiven;
   } else {
     const locked = await lockAccount(db, accountId);
     const { totals } = locked;

@@ -186,6 +186,10 @@ const MIGRATIONS: string[] = [
     value  text NOT NULL
   );
   `,
+  // 2: the stamp of an account resting exactly on its floor (see money.ts)
+  `
+  ALTER TABLE account_money ADD COLUMN at_floor bigint;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

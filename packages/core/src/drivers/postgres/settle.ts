@@ -16,6 +16,7 @@ import { stripesOf, writeJournal } from './accounts.js';
 import {
   addToStripe,
   anyStripe,
+  creditAccount,
   lockAccount,
   type MoneyDelta,
   settleAccount,
@@ -137,8 +138,10 @@ export async function completeJob(db: Db, op: CompleteOp): Promise<CompleteResul
   const charge = async () => {
     const stripes = await stripesOf(db, request.accountId);
     const stripe = requestStripe;
-    const guard = { floor: op.requesterFloor, need: op.cost - settled.release };
-    if (await tryGuardedAdd(db, request.accountId, stripe, stripes, requesterDelta, guard)) return;
+    const guard = { floor: op.requesterFloor, need: op.cost - settled.release, forgivable: true };
+    const fast = await tryGuardedAdd(db, request.accountId, stripe, stripes, requesterDelta, guard);
+    if (fast === 'forgiven') forgiven = op.cost;
+    if (fast) return;
     const locked = await lockAccount(db, request.accountId);
     forgiven = debitWithFloor(locked.totals.balance, op.cost, op.requesterFloor).forgiven;
     await settleAccount(
@@ -153,7 +156,7 @@ export async function completeJob(db: Db, op: CompleteOp): Promise<CompleteResul
     );
   };
   const pay = async () =>
-    addToStripe(db, job.workerOwnerId, anyStripe(await stripesOf(db, job.workerOwnerId)), ownerDelta);
+    creditAccount(db, job.workerOwnerId, anyStripe(await stripesOf(db, job.workerOwnerId)), ownerDelta);
   // Accounts in id order; the owner may be the requester (charged first, then paid, like one row).
   if (job.workerOwnerId < request.accountId) {
     await pay();

@@ -3,7 +3,7 @@ import { HordeError } from '../../errors.js';
 import type { Centikudos } from '../../ledger/money.js';
 import type { CheckInOp, UptimeOp, WorkerPatch, WorkerQuery, WorkerRecord } from '../../storage/types.js';
 import { stripesOf, writeJournal } from './accounts.js';
-import { addToStripe, anyStripe } from './money.js';
+import { anyStripe, creditAccount } from './money.js';
 import { workerFromRow } from './rows.js';
 import { type Db, isUniqueViolation, Retry } from './tx.js';
 
@@ -147,7 +147,7 @@ export async function creditUptime(db: Db, op: UptimeOp): Promise<Centikudos> {
     'UPDATE workers SET uptime_credited_at = uptime_credited_at + $2, kudos_uptime = kudos_uptime + $3 WHERE id = $1',
     [worker.id, op.periodMs, total],
   );
-  await addToStripe(db, worker.ownerId, anyStripe(await stripesOf(db, worker.ownerId)), {
+  await creditAccount(db, worker.ownerId, anyStripe(await stripesOf(db, worker.ownerId)), {
     balance: op.reward,
     escrow: op.escrow,
     details: { accumulated: op.reward },
