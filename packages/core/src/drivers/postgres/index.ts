@@ -146,8 +146,11 @@ class PostgresHordeStore implements PostgresStore {
     return transaction(this.pool, work);
   }
 
-  /** A read: each statement sees what was committed when it started. */
-  private read<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  /**
+   * Reads, and operations that are one statement (atomic on its own): on one pooled connection, without
+   * the round trips of a transaction. Each statement sees what was committed when it started.
+   */
+  private single<T>(work: (db: Db) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new HordeError('StorageError', 'The horde store is closed.'));
     return withClient(this.pool, work);
   }
@@ -155,7 +158,7 @@ class PostgresHordeStore implements PostgresStore {
   // accounts
   createAccount = (input: Parameters<HordeStore['createAccount']>[0]) =>
     this.tx((db) => accounts.createAccount(db, input, this.stripes));
-  getAccount = (id: number) => this.read((db) => accounts.readAccount(db, id));
+  getAccount = (id: number) => this.single((db) => accounts.readAccount(db, id));
   getAccountByKeyHash = async (hash: string) => {
     const rows = await this.rows(`${ACCOUNT_SELECT} WHERE a.api_key_hash = $1`, [hash]);
     return rows[0] ? accountFromRow(rows[0]) : undefined;
@@ -217,16 +220,16 @@ class PostgresHordeStore implements PostgresStore {
   // requests and jobs
   enqueueRequest = (op: Parameters<HordeStore['enqueueRequest']>[0]) =>
     this.tx((db) => requests.enqueueRequest(db, op));
-  getRequest = (id: string) => this.read((db) => requests.getRequest(db, id));
-  listRequestJobs = (requestId: string) => this.read((db) => requests.listRequestJobs(db, requestId));
-  listAccountRequests = (accountId: number) => this.read((db) => requests.listAccountRequests(db, accountId));
-  findCandidates = (q: CandidateQuery) => this.read((db) => queue.findCandidates(db, q, this.skipGroups));
-  claimJobs = (op: Parameters<HordeStore['claimJobs']>[0]) => this.tx((db) => requests.claimJobs(db, op));
-  getJob = (id: string) => this.read((db) => requests.getJob(db, id));
+  getRequest = (id: string) => this.single((db) => requests.getRequest(db, id));
+  listRequestJobs = (requestId: string) => this.single((db) => requests.listRequestJobs(db, requestId));
+  listAccountRequests = (accountId: number) => this.single((db) => requests.listAccountRequests(db, accountId));
+  findCandidates = (q: CandidateQuery) => this.single((db) => queue.findCandidates(db, q, this.skipGroups));
+  claimJobs = (op: Parameters<HordeStore['claimJobs']>[0]) => this.single((db) => requests.claimJobs(db, op));
+  getJob = (id: string) => this.single((db) => requests.getJob(db, id));
   completeJob = (op: Parameters<HordeStore['completeJob']>[0]) => this.tx((db) => settle.completeJob(db, op));
   failJob = (op: Parameters<HordeStore['failJob']>[0]) => this.tx((db) => settle.failJob(db, op));
   listExpiredLeases = (now: number, limit: number) =>
-    this.read((db) => expiry.listExpiredLeases(db, now, limit));
+    this.single((db) => expiry.listExpiredLeases(db, now, limit));
   cancelRequest = (id: string, _now: number) => this.tx((db) => expiry.cancelRequest(db, id));
   expireRequests = (now: number, limit: number) =>
     this.tx(async (db) => {
@@ -234,17 +237,17 @@ class PostgresHordeStore implements PostgresStore {
       await foldStats(db, now);
       return expired;
     });
-  queuePosition = (requestId: string) => this.read((db) => queue.queuePosition(db, requestId));
-  queueSummary = (kind: RequestKind) => this.read((db) => queue.queueSummary(db, kind));
-  generationStats = (kind: RequestKind, now: number) => this.read((db) => readGenerationStats(db, kind, now));
+  queuePosition = (requestId: string) => this.single((db) => queue.queuePosition(db, requestId));
+  queueSummary = (kind: RequestKind) => this.single((db) => queue.queueSummary(db, kind));
+  generationStats = (kind: RequestKind, now: number) => this.single((db) => readGenerationStats(db, kind, now));
 
   // workers
-  checkInWorker = (op: Parameters<HordeStore['checkInWorker']>[0]) =>
-    this.tx((db) => workers.checkInWorker(db, op));
-  getWorker = (id: string) => this.read((db) => workers.getWorker(db, id));
-  getWorkerByName = (name: string) => this.read((db) => workers.getWorkerByName(db, name));
+  checkInWorker = async (op: Parameters<HordeStore['checkInWorker']>[0]) =>
+    (await this.single((db) => workers.quickCheckIn(db, op))) ?? this.tx((db) => workers.checkInWorker(db, op));
+  getWorker = (id: string) => this.single((db) => workers.getWorker(db, id));
+  getWorkerByName = (name: string) => this.single((db) => workers.getWorkerByName(db, name));
   listWorkers = (q?: Parameters<HordeStore['listWorkers']>[0]) =>
-    this.read((db) => workers.listWorkers(db, q));
+    this.single((db) => workers.listWorkers(db, q));
   updateWorker = (id: string, patch: Parameters<HordeStore['updateWorker']>[1]) =>
     this.tx((db) => workers.updateWorker(db, id, patch));
   deleteWorker = (id: string) => this.tx((db) => workers.deleteWorker(db, id));

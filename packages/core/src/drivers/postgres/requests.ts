@@ -163,43 +163,42 @@ export async function listAccountRequests(db: Db, accountId: number): Promise<Re
   return rows.map(requestFromRow);
 }
 
+/**
+ * Hands out `min(count, waiting)` jobs of a request as one statement (atomic without a transaction round
+ * trip): the request row is locked with SKIP LOCKED — another pop taking jobs of this request right now
+ * means this pop looks elsewhere rather than wait — its counters move, and the jobs are inserted.
+ */
 export async function claimJobs(db: Db, op: ClaimOp): Promise<JobRecord[]> {
-  // Another pop holding the row is taking jobs of this request right now: look elsewhere, never wait.
   const { rows } = await db.query({
-    name: 'hk_claim_lock',
-    text: 'SELECT * FROM requests WHERE id = $1 FOR UPDATE SKIP LOCKED',
-    values: [op.requestId],
-  });
-  const row = rows[0];
-  if (row?.state !== 'active' || row.waiting === 0) return [];
-  const count = Math.min(op.count, row.waiting, op.ids.length, op.seeds.length);
-  if (count <= 0) return [];
-  const ids = op.ids.slice(0, count);
-  await db.query({
-    name: 'hk_claim_update',
-    text: `UPDATE requests SET waiting = waiting - $2, processing = processing + $2,
-      expires_at = greatest(expires_at, $3) WHERE id = $1`,
-    values: [op.requestId, count, op.now + op.extendExpiryMs],
-  });
-  const inserted = await db.query({
-    name: 'hk_claim_insert',
-    text: `INSERT INTO jobs (id, request_id, kind, worker_id, worker_owner_id, model, seed, batch_index, state,
+    name: 'hk_claim',
+    text: `WITH r AS (
+        SELECT id, kind, things, least($3::integer, waiting, cardinality($1::text[]), cardinality($4::text[])) AS n
+        FROM requests WHERE id = $2 AND state = 'active' AND waiting > 0
+        FOR UPDATE SKIP LOCKED
+      ), u AS (
+        UPDATE requests q SET waiting = q.waiting - r.n, processing = q.processing + r.n,
+          expires_at = greatest(q.expires_at, $5)
+        FROM r WHERE q.id = r.id AND r.n > 0
+        RETURNING q.id, q.kind, r.things, r.n
+      )
+      INSERT INTO jobs (id, request_id, kind, worker_id, worker_owner_id, model, seed, batch_index, state,
         created_at, lease_expires_at, things)
-      SELECT id, $2, $3, $4, $5, $6, seed, ord - 1, 'processing', $7, $8, $9
-      FROM unnest($1::text[], $10::text[]) WITH ORDINALITY AS t(id, seed, ord)
+      SELECT t.id, u.id, u.kind, $6, $7, $8, t.seed, t.ord - 1, 'processing', $9, $10, u.things
+      FROM u CROSS JOIN LATERAL unnest($1::text[], $4::text[]) WITH ORDINALITY AS t(id, seed, ord)
+      WHERE t.ord <= u.n
       RETURNING *`,
     values: [
-      ids,
+      op.ids,
       op.requestId,
-      row.kind,
+      op.count,
+      op.seeds,
+      op.now + op.extendExpiryMs,
       op.workerId,
       op.workerOwnerId,
       op.model,
       op.now,
       op.now + op.leaseMs,
-      row.things,
-      op.seeds.slice(0, count),
     ],
   });
-  return inserted.rows.map(jobFromRow).sort((a, b) => a.batchIndex - b.batchIndex);
+  return rows.map(jobFromRow).sort((a, b) => a.batchIndex - b.batchIndex);
 }

@@ -25,6 +25,25 @@ export async function getWorkerByName(db: Db, name: string): Promise<WorkerRecor
   return rows[0] ? workerFromRow(rows[0]) : undefined;
 }
 
+/**
+ * A pop's check-in of a worker that exists, is its owner's and of its kind — nearly every pop — as one
+ * statement (no transaction around it); undefined otherwise, and `checkInWorker` decides.
+ */
+export async function quickCheckIn(db: Db, op: CheckInOp): Promise<WorkerRecord | undefined> {
+  const { rows } = await db.query({
+    name: 'hk_worker_quick_check_in',
+    text: `UPDATE workers SET last_check_in = $4,
+        online_since = CASE WHEN $4 - last_check_in <= $5 THEN online_since ELSE $4 END,
+        uptime_credited_at = CASE WHEN $4 - last_check_in <= $5 AND NOT maintenance AND NOT paused
+          THEN uptime_credited_at ELSE $4 END,
+        profile = $6
+      WHERE lower(name) = lower($1) AND owner_id = $2 AND kind = $3
+      RETURNING *`,
+    values: [op.name, op.ownerId, op.kind, op.now, op.onlineWindowMs, JSON.stringify(op.profile)],
+  });
+  return rows[0] ? workerFromRow(rows[0]) : undefined;
+}
+
 export async function checkInWorker(db: Db, op: CheckInOp): Promise<WorkerRecord> {
   const { rows } = await db.query({
     name: 'hk_worker_lock_by_name',
