@@ -1,6 +1,7 @@
 /** Accounts, identities, and every kudos movement that is not a job (transfers, grants, escrow). */
-import { HordeError } from '../../errors.js';
-import { debitWithFloor } from '../../storage/ledger-rules.js';
+
+import { refuse } from '../../storage/refusals.js';
+import { debitWithFloor } from '../../storage/rules.js';
 import type {
   AccountPatch,
   AccountRecord,
@@ -31,14 +32,14 @@ export async function readAccount(db: Db, id: number): Promise<AccountRecord | u
 
 export async function requireAccount(db: Db, id: number): Promise<AccountRecord> {
   const account = await readAccount(db, id);
-  if (!account) throw new HordeError('UserNotFound', 'No account has this id.', { details: { id } });
+  if (!account) throw refuse.unknownAccount(id);
   return account;
 }
 
 /** The account's stripe count, or `UserNotFound`. */
 export async function stripesOf(db: Db, id: number): Promise<number> {
   const { rows } = await db.query<{ stripes: number }>('SELECT stripes FROM accounts WHERE id = $1', [id]);
-  if (!rows[0]) throw new HordeError('UserNotFound', 'No account has this id.', { details: { id } });
+  if (!rows[0]) throw refuse.unknownAccount(id);
   return rows[0].stripes;
 }
 
@@ -91,12 +92,9 @@ export async function createAccount(db: Db, input: NewAccount, stripes: number):
       ]);
     }
   } catch (error) {
-    if (isUniqueViolation(error, 'accounts_pkey'))
-      throw new HordeError('BadRequest', 'An account with this id already exists.', { details: { id } });
-    if (isUniqueViolation(error, 'accounts_api_key_hash_key'))
-      throw new HordeError('BadRequest', 'This API key is already in use.');
-    if (isUniqueViolation(error, 'identities_pkey'))
-      throw new HordeError('BadRequest', 'This identity is already bound to an account.');
+    if (isUniqueViolation(error, 'accounts_pkey')) throw refuse.accountIdTaken(id);
+    if (isUniqueViolation(error, 'accounts_api_key_hash_key')) throw refuse.apiKeyTaken();
+    if (isUniqueViolation(error, 'identities_pkey')) throw refuse.identityTaken();
     throw error;
   }
   await db.query('RELEASE SAVEPOINT create_account');
@@ -132,7 +130,7 @@ export async function setApiKeyHash(db: Db, id: number, hash: string | null): Pr
   try {
     await db.query('UPDATE accounts SET api_key_hash = $2 WHERE id = $1', [id, hash]);
   } catch (error) {
-    if (isUniqueViolation(error)) throw new HordeError('BadRequest', 'This API key is already in use.');
+    if (isUniqueViolation(error)) throw refuse.apiKeyTaken();
     throw error;
   }
 }
@@ -186,10 +184,9 @@ function bucketDelta(bucket: KudosBucket | null, amount: number): MoneyDelta['de
 
 export async function transfer(db: Db, op: TransferOp): Promise<TransferResult> {
   if (!Number.isInteger(op.amount) || op.amount <= 0) {
-    throw new HordeError('InvalidKudosTransferAmount', 'The amount to transfer must be a positive number.');
+    throw refuse.transferAmount();
   }
-  if (op.fromId === op.toId)
-    throw new HordeError('KudosTransferToSelf', 'You cannot transfer kudos to yourself.');
+  if (op.fromId === op.toId) throw refuse.transferToSelf();
   const senderStripes = await stripesOf(db, op.fromId);
   const recipientStripes = await stripesOf(db, op.toId);
 
@@ -201,11 +198,7 @@ export async function transfer(db: Db, op: TransferOp): Promise<TransferResult> 
     const previous = rows[0];
     if (previous) {
       if (previous.to_id !== op.toId || previous.amount !== op.amount) {
-        throw new HordeError(
-          'IdempotencyKeyConflict',
-          'This Idempotency-Key was already used for a different transfer. Use a new key for a new transfer.',
-          { details: { idempotencyKey: op.idempotencyKey } },
-        );
+        throw refuse.idempotencyConflict(op.idempotencyKey);
       }
       return { transfer: transferFromRow(previous), replayed: true };
     }
@@ -215,10 +208,7 @@ export async function transfer(db: Db, op: TransferOp): Promise<TransferResult> 
     [op.toId, op.fromId, op.pingPongSince],
   );
   if (pingPong) {
-    throw new HordeError(
-      'TooFastKudosTransfers',
-      'The recipient sent you kudos a moment ago; wait a minute before sending kudos back.',
-    );
+    throw refuse.transferPingPong();
   }
 
   let id: number;
@@ -245,13 +235,7 @@ export async function transfer(db: Db, op: TransferOp): Promise<TransferResult> 
     const locked = await lockAccount(db, op.fromId);
     const spendable = locked.totals.balance - locked.totals.reserved - op.senderFloor;
     if (spendable < op.amount) {
-      throw new HordeError(
-        'KudosTransferNotEnough',
-        'You do not have enough kudos to transfer this amount.',
-        {
-          details: { requested: op.amount / 100, available: Math.max(0, spendable) / 100 },
-        },
-      );
+      throw refuse.transferNotEnough(op.amount, spendable);
     }
     await settleAccount(db, op.fromId, locked, stripe, debit, { floor: op.senderFloor });
   };

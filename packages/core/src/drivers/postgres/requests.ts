@@ -4,8 +4,9 @@
  * failing are in `settle.ts`, cancelling and expiring in `expiry.ts`. Row locks are taken in one order
  * everywhere: job, request, accounts by id (their stripes, see `money.ts`), worker, statistics.
  */
-import { HordeError } from '../../errors.js';
-import { debitWithFloor } from '../../storage/ledger-rules.js';
+
+import { refuse } from '../../storage/refusals.js';
+import { debitWithFloor } from '../../storage/rules.js';
 import type { ClaimOp, EnqueueOp, JobRecord, RequestRecord } from '../../storage/types.js';
 import { stripesOf, writeJournal } from './accounts.js';
 import { anyStripe, lockAccount, type MoneyDelta, settleAccount, tryGuardedAdd } from './money.js';
@@ -45,22 +46,12 @@ export async function enqueueRequest(db: Db, op: EnqueueOp): Promise<RequestReco
     const locked = await lockAccount(db, accountId);
     const { totals } = locked;
     if (totals.active + input.jobs > op.concurrencyLimit) {
-      throw new HordeError(
-        'TooManyPrompts',
-        `You already have ${totals.active} jobs waiting or in progress, and at most ${op.concurrencyLimit} are allowed at once. Wait for some to finish and try again.`,
-        { details: { active: totals.active, requested: input.jobs, limit: op.concurrencyLimit } },
-      );
+      throw refuse.tooManyPrompts(totals.active, input.jobs, op.concurrencyLimit);
     }
     if (op.reserve > 0) {
       const spendable = totals.balance - totals.reserved - op.floor;
       if (spendable < op.reserve) {
-        throw new HordeError(
-          'KudosUpfront',
-          'This request needs kudos up front, and the account does not have enough.',
-          {
-            details: { required: op.reserve / 100, available: Math.max(0, spendable) / 100 },
-          },
-        );
+        throw refuse.kudosUpfront(op.reserve, spendable);
       }
     }
     balanceBefore = totals.balance;
@@ -114,9 +105,7 @@ export async function enqueueRequest(db: Db, op: EnqueueOp): Promise<RequestReco
     row = rows[0]!;
   } catch (error) {
     if (isUniqueViolation(error, 'requests_pkey')) {
-      throw new HordeError('BadRequest', 'A request with this id already exists.', {
-        details: { id: input.id },
-      });
+      throw refuse.requestIdTaken(input.id);
     }
     throw error;
   }

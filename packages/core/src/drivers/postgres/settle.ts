@@ -2,7 +2,7 @@
  * Settling and failing a job, one transaction each: the job row is locked first (the first submit wins,
  * later ones see `done`), then its request, then the accounts in id order, then the worker.
  */
-import { debitWithFloor } from '../../storage/ledger-rules.js';
+import { debitWithFloor, settleRequestState } from '../../storage/rules.js';
 import type {
   CompleteOp,
   CompleteResult,
@@ -25,19 +25,6 @@ import {
 import { jobFromRow, requestFromRow } from './rows.js';
 import { countCompletion } from './stats.js';
 import type { Db } from './tx.js';
-
-/** Ends a request whose jobs are all accounted for. */
-function settleRequestState(request: RequestRecord): RequestRecord {
-  if (
-    request.state === 'active' &&
-    request.waiting === 0 &&
-    request.processing === 0 &&
-    request.finished >= request.jobs
-  ) {
-    return { ...request, state: 'done' };
-  }
-  return request;
-}
 
 /** A request that ended gives its reservation back: the part of the account delta that releases it. */
 export function releaseReservation(request: RequestRecord): { request: RequestRecord; release: number } {

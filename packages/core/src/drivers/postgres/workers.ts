@@ -1,6 +1,7 @@
 /** Worker registry on PostgreSQL: check-ins (auto-create on first pop), edits, uptime rewards. */
-import { HordeError } from '../../errors.js';
+
 import type { Centikudos } from '../../ledger/money.js';
+import { refuse } from '../../storage/refusals.js';
 import type { CheckInOp, UptimeOp, WorkerPatch, WorkerQuery, WorkerRecord } from '../../storage/types.js';
 import { stripesOf, writeJournal } from './accounts.js';
 import { anyStripe, creditAccount } from './money.js';
@@ -53,18 +54,10 @@ export async function checkInWorker(db: Db, op: CheckInOp): Promise<WorkerRecord
   if (!rows[0]) return createWorker(db, op);
   const existing = workerFromRow(rows[0]);
   if (existing.ownerId !== op.ownerId) {
-    throw new HordeError(
-      'WrongCredentials',
-      'Wrong credentials to submit as this worker: the name belongs to another account. Use the API key of its owner, or pick another name.',
-      { details: { worker: existing.id } },
-    );
+    throw refuse.workerOfAnotherOwner(existing.id);
   }
   if (existing.kind !== op.kind) {
-    throw new HordeError(
-      'PolymorphicNameConflict',
-      `A ${existing.kind} worker already uses this name; an ${op.kind} worker needs a different one.`,
-      { details: { worker: existing.id } },
-    );
+    throw refuse.workerOfAnotherKind(existing.id, existing.kind, op.kind);
   }
   // A gap longer than the online window breaks continuous uptime; maintenance or a pause restarts its clock.
   const wasOnline = op.now - existing.lastCheckIn <= op.onlineWindowMs;
@@ -90,11 +83,7 @@ async function createWorker(db: Db, op: CheckInOp): Promise<WorkerRecord> {
   );
   const count = owned[0]!.count;
   if (count >= op.maxWorkers) {
-    throw new HordeError(
-      'TooManyWorkers',
-      `This account already has ${count} workers, the most it may have. Delete an unused worker or ask a moderator to trust the account.`,
-      { details: { owned: count, limit: op.maxWorkers } },
-    );
+    throw refuse.tooManyWorkers(count, op.maxWorkers);
   }
   try {
     await db.query('SAVEPOINT worker_insert');
@@ -124,7 +113,7 @@ export async function listWorkers(db: Db, query: WorkerQuery = {}): Promise<Work
 
 export async function updateWorker(db: Db, id: string, patch: WorkerPatch): Promise<WorkerRecord> {
   const { rows } = await db.query('SELECT * FROM workers WHERE id = $1 FOR UPDATE', [id]);
-  if (!rows[0]) throw new HordeError('WorkerNotFound', 'No worker has this id.', { details: { id } });
+  if (!rows[0]) throw refuse.unknownWorker(id);
   const current = workerFromRow(rows[0]);
   try {
     await db.query('SAVEPOINT worker_update');
@@ -144,7 +133,7 @@ export async function updateWorker(db: Db, id: string, patch: WorkerPatch): Prom
     return workerFromRow(updated[0]!);
   } catch (error) {
     if (isUniqueViolation(error, 'workers_name')) {
-      throw new HordeError('WorkerNameAlreadyExists', 'Another worker already uses this name.');
+      throw refuse.workerNameTaken();
     }
     throw error;
   }
@@ -157,8 +146,7 @@ export async function deleteWorker(db: Db, id: string): Promise<boolean> {
 
 export async function creditUptime(db: Db, op: UptimeOp): Promise<Centikudos> {
   const { rows } = await db.query('SELECT * FROM workers WHERE id = $1 FOR UPDATE', [op.workerId]);
-  if (!rows[0])
-    throw new HordeError('WorkerNotFound', 'No worker has this id.', { details: { id: op.workerId } });
+  if (!rows[0]) throw refuse.unknownWorker(op.workerId);
   const worker = workerFromRow(rows[0]);
   if (op.now - worker.uptimeCreditedAt < op.periodMs) return 0;
   const total = op.reward + op.escrow;

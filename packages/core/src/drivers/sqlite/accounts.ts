@@ -1,6 +1,7 @@
 /** Accounts, identities and every kudos movement that is not a job (transfers, grants, escrow). */
-import { HordeError } from '../../errors.js';
-import { addToBucket, debitWithFloor, ZERO_DETAILS } from '../../storage/ledger-rules.js';
+
+import { refuse } from '../../storage/refusals.js';
+import { addToBucket, debitWithFloor, ZERO_DETAILS } from '../../storage/rules.js';
 import type {
   AccountPatch,
   AccountRecord,
@@ -15,20 +16,19 @@ import { identityKey, type SqliteState, saveAccountMoney, snapshot, writeJournal
 
 export function requireAccount(s: SqliteState, id: number): AccountRecord {
   const account = s.accounts.get(id);
-  if (!account) throw new HordeError('UserNotFound', 'No account has this id.', { details: { id } });
+  if (!account) throw refuse.unknownAccount(id);
   return account;
 }
 
 export function createAccount(s: SqliteState, input: NewAccount): AccountRecord {
   const id = input.id ?? s.nextAccountId;
-  if (s.accounts.has(id))
-    throw new HordeError('BadRequest', 'An account with this id already exists.', { details: { id } });
+  if (s.accounts.has(id)) throw refuse.accountIdTaken(id);
   if (input.apiKeyHash && s.accountIdByKeyHash.has(input.apiKeyHash)) {
-    throw new HordeError('BadRequest', 'This API key is already in use.');
+    throw refuse.apiKeyTaken();
   }
   const identity = input.identity && identityKey(input.identity.provider, input.identity.externalId);
   if (identity && s.identities.has(identity)) {
-    throw new HordeError('BadRequest', 'This identity is already bound to an account.');
+    throw refuse.identityTaken();
   }
   const account: AccountRecord = {
     id,
@@ -86,8 +86,7 @@ export function updateAccount(s: SqliteState, id: number, patch: AccountPatch): 
 
 export function setApiKeyHash(s: SqliteState, id: number, hash: string | null): void {
   requireAccount(s, id);
-  if (hash && s.accountIdByKeyHash.has(hash))
-    throw new HordeError('BadRequest', 'This API key is already in use.');
+  if (hash && s.accountIdByKeyHash.has(hash)) throw refuse.apiKeyTaken();
   s.atomically(() => s.stmt.setApiKeyHash.run(hash, id));
   for (const [key, owner] of s.accountIdByKeyHash) if (owner === id) s.accountIdByKeyHash.delete(key);
   if (hash) s.accountIdByKeyHash.set(hash, id);
@@ -168,10 +167,9 @@ export function adjustBalance(s: SqliteState, op: BalanceAdjustment): AccountRec
 
 export function transfer(s: SqliteState, op: TransferOp): TransferResult {
   if (!Number.isInteger(op.amount) || op.amount <= 0) {
-    throw new HordeError('InvalidKudosTransferAmount', 'The amount to transfer must be a positive number.');
+    throw refuse.transferAmount();
   }
-  if (op.fromId === op.toId)
-    throw new HordeError('KudosTransferToSelf', 'You cannot transfer kudos to yourself.');
+  if (op.fromId === op.toId) throw refuse.transferToSelf();
   const sender = requireAccount(s, op.fromId);
   const recipient = requireAccount(s, op.toId);
 
@@ -179,26 +177,17 @@ export function transfer(s: SqliteState, op: TransferOp): TransferResult {
     const previous = s.stmt.findTransferByKey.get(op.fromId, op.idempotencyKey) as TransferRow | undefined;
     if (previous) {
       if (previous.to_id !== op.toId || previous.amount !== op.amount) {
-        throw new HordeError(
-          'IdempotencyKeyConflict',
-          'This Idempotency-Key was already used for a different transfer. Use a new key for a new transfer.',
-          { details: { idempotencyKey: op.idempotencyKey } },
-        );
+        throw refuse.idempotencyConflict(op.idempotencyKey);
       }
       return { transfer: transferFromRow(previous), replayed: true };
     }
   }
   if (s.stmt.findRecentReverseTransfer.get(op.toId, op.fromId, op.pingPongSince)) {
-    throw new HordeError(
-      'TooFastKudosTransfers',
-      'The recipient sent you kudos a moment ago; wait a minute before sending kudos back.',
-    );
+    throw refuse.transferPingPong();
   }
   const spendable = sender.balance - sender.reserved - op.senderFloor;
   if (spendable < op.amount) {
-    throw new HordeError('KudosTransferNotEnough', 'You do not have enough kudos to transfer this amount.', {
-      details: { requested: op.amount / 100, available: Math.max(0, spendable) / 100 },
-    });
+    throw refuse.transferNotEnough(op.amount, spendable);
   }
 
   const nextSender = {

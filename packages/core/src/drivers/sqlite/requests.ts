@@ -1,5 +1,6 @@
 /** Requests and jobs: enqueue, claim, settle, fail, cancel, expire. One SQLite transaction each. */
-import { HordeError } from '../../errors.js';
+import { refuse } from '../../storage/refusals.js';
+import { settleRequestState } from '../../storage/rules.js';
 import type {
   AccountRecord,
   ClaimOp,
@@ -28,27 +29,15 @@ import {
 export function enqueueRequest(s: SqliteState, op: EnqueueOp): RequestRecord {
   const account = requireAccount(s, op.request.accountId);
   if (s.requests.has(op.request.id)) {
-    throw new HordeError('BadRequest', 'A request with this id already exists.', {
-      details: { id: op.request.id },
-    });
+    throw refuse.requestIdTaken(op.request.id);
   }
   if (account.activeJobs + op.request.jobs > op.concurrencyLimit) {
-    throw new HordeError(
-      'TooManyPrompts',
-      `You already have ${account.activeJobs} jobs waiting or in progress, and at most ${op.concurrencyLimit} are allowed at once. Wait for some to finish and try again.`,
-      { details: { active: account.activeJobs, requested: op.request.jobs, limit: op.concurrencyLimit } },
-    );
+    throw refuse.tooManyPrompts(account.activeJobs, op.request.jobs, op.concurrencyLimit);
   }
   if (op.reserve > 0) {
     const spendable = account.balance - account.reserved - op.floor;
     if (spendable < op.reserve) {
-      throw new HordeError(
-        'KudosUpfront',
-        'This request needs kudos up front, and the account does not have enough.',
-        {
-          details: { required: op.reserve / 100, available: Math.max(0, spendable) / 100 },
-        },
-      );
+      throw refuse.kudosUpfront(op.reserve, spendable);
     }
   }
 
@@ -191,19 +180,6 @@ export function claimJobs(s: SqliteState, op: ClaimOp): JobRecord[] {
   s.queue.sync(next);
   for (const job of jobs) addJob(s, job);
   return jobs.map(snapshot);
-}
-
-/** Ends a request whose jobs are all accounted for; releases its reservation. */
-function settleRequestState(request: RequestRecord): RequestRecord {
-  if (
-    request.state === 'active' &&
-    request.waiting === 0 &&
-    request.processing === 0 &&
-    request.finished >= request.jobs
-  ) {
-    return { ...request, state: 'done' };
-  }
-  return request;
 }
 
 function releaseReservation(account: AccountRecord, request: RequestRecord): [AccountRecord, RequestRecord] {

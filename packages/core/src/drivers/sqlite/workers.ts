@@ -1,6 +1,7 @@
 /** Worker registry: check-ins (auto-create on first pop), edits, uptime rewards. */
-import { HordeError } from '../../errors.js';
+
 import type { Centikudos } from '../../ledger/money.js';
+import { refuse } from '../../storage/refusals.js';
 import type {
   CheckInOp,
   UptimeOp,
@@ -15,7 +16,7 @@ import { type SqliteState, saveAccountMoney, saveWorkerProgress, snapshot, write
 
 export function requireWorker(s: SqliteState, id: string): WorkerRecord {
   const worker = s.workers.get(id);
-  if (!worker) throw new HordeError('WorkerNotFound', 'No worker has this id.', { details: { id } });
+  if (!worker) throw refuse.unknownWorker(id);
   return worker;
 }
 
@@ -33,11 +34,7 @@ export function checkInWorker(s: SqliteState, op: CheckInOp): WorkerRecord {
     let owned = 0;
     for (const w of s.workers.values()) if (w.ownerId === op.ownerId) owned++;
     if (owned >= op.maxWorkers) {
-      throw new HordeError(
-        'TooManyWorkers',
-        `This account already has ${owned} workers, the most it may have. Delete an unused worker or ask a moderator to trust the account.`,
-        { details: { owned, limit: op.maxWorkers } },
-      );
+      throw refuse.tooManyWorkers(owned, op.maxWorkers);
     }
     const worker: WorkerRecord = {
       id: op.newId,
@@ -71,18 +68,10 @@ export function checkInWorker(s: SqliteState, op: CheckInOp): WorkerRecord {
   }
 
   if (existing.ownerId !== op.ownerId) {
-    throw new HordeError(
-      'WrongCredentials',
-      'Wrong credentials to submit as this worker: the name belongs to another account. Use the API key of its owner, or pick another name.',
-      { details: { worker: existing.id } },
-    );
+    throw refuse.workerOfAnotherOwner(existing.id);
   }
   if (existing.kind !== op.kind) {
-    throw new HordeError(
-      'PolymorphicNameConflict',
-      `A ${existing.kind} worker already uses this name; an ${op.kind} worker needs a different one.`,
-      { details: { worker: existing.id } },
-    );
+    throw refuse.workerOfAnotherKind(existing.id, existing.kind, op.kind);
   }
   const changed = !sameProfile(existing.profile, op.profile);
   // A gap longer than the online window breaks continuous uptime.
@@ -124,7 +113,7 @@ export function updateWorker(s: SqliteState, id: string, patch: WorkerPatch): Wo
   const current = requireWorker(s, id);
   if (patch.name !== undefined && patch.name.toLowerCase() !== current.name.toLowerCase()) {
     if (s.workerIdByName.has(patch.name.toLowerCase())) {
-      throw new HordeError('WorkerNameAlreadyExists', 'Another worker already uses this name.');
+      throw refuse.workerNameTaken();
     }
   }
   const next: WorkerRecord = {

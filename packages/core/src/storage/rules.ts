@@ -1,10 +1,10 @@
 /**
- * The arithmetic every driver applies the same way when it moves kudos: a debit stopped at a floor, and
- * a movement counted in its `kudos_details` bucket. Pure functions, so the SQLite driver (on its records in
- * memory) and the PostgreSQL driver (on an account's summed stripes) cannot drift apart.
+ * The rules every driver applies the same way: a debit stopped at a floor, a movement counted in its
+ * `kudos_details` bucket, when a request is done. Pure functions, so the SQLite driver (on its records in
+ * memory) and the PostgreSQL driver (on rows and an account's summed stripes) cannot drift apart.
  */
 import type { Centikudos } from '../ledger/money.js';
-import type { KudosDetails } from './types.js';
+import type { KudosDetails, RequestRecord } from './types.js';
 
 export const ZERO_DETAILS: Readonly<KudosDetails> = Object.freeze({
   accumulated: 0,
@@ -39,4 +39,17 @@ export function addToBucket(
 ): KudosDetails {
   if (bucket === null || amount === 0) return details;
   return { ...details, [bucket]: details[bucket] + amount };
+}
+
+/** An active request whose jobs are all accounted for (none waiting or in flight, all delivered) is done. */
+export function settleRequestState(request: RequestRecord): RequestRecord {
+  if (
+    request.state === 'active' &&
+    request.waiting === 0 &&
+    request.processing === 0 &&
+    request.finished >= request.jobs
+  ) {
+    return { ...request, state: 'done' };
+  }
+  return request;
 }
