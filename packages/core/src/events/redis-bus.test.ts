@@ -2,18 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testRedisUrl } from '../testing/services.js';
 import { createRedisEventBus, type RedisEventBus } from './redis-bus.js';
 import type { HordeEvent, RequestEvent, WorkerEvent } from './types.js';
-
-function redisUrl(): string {
-  const url = process.env.HORDEKIT_TEST_REDIS_URL;
-  if (!url) {
-    throw new Error(
-      'HORDEKIT_TEST_REDIS_URL is not set: these tests need Redis (bash scripts/services.sh start <dir>, then source <dir>/env)',
-    );
-  }
-  return url;
-}
 
 const connections: Redis[] = [];
 const buses: RedisEventBus[] = [];
@@ -24,8 +15,8 @@ afterEach(async () => {
 
 /** One node: a bus on a pair of connections of its own, on a channel private to the test. */
 async function node(channel: string, nodeId: string, errors: unknown[] = []): Promise<RedisEventBus> {
-  const redis = new Redis(redisUrl());
-  const subscriber = new Redis(redisUrl());
+  const redis = new Redis(testRedisUrl());
+  const subscriber = new Redis(testRedisUrl());
   connections.push(redis, subscriber);
   const bus = createRedisEventBus({
     redis,
@@ -147,7 +138,7 @@ describe('the Redis event bus', () => {
     });
     b.onRequest('r-1', (event) => onB.push(event));
 
-    const raw = new Redis(redisUrl());
+    const raw = new Redis(testRedisUrl());
     connections.push(raw);
     await raw.publish(channel, 'not json');
     await raw.publish(channel, JSON.stringify({ node: 'c', event: { scope: 'request' } }));

@@ -1,8 +1,8 @@
 /** Every image store passes the same cases: the port's contract. */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@hordekit/core/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFilesystemBlobStore } from './filesystem.js';
@@ -13,39 +13,15 @@ import type { BlobStore } from './types.js';
 const dir = mkdtempSync(join(tmpdir(), 'hordekit-blobs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The test PostgreSQL server (CI's, or the one `npm test` starts: see test/support/services-setup.ts). */
-function serverUrl(): string {
-  const url = process.env.HORDEKIT_TEST_DATABASE_URL;
-  if (!url) {
-    throw new Error(
-      'HORDEKIT_TEST_DATABASE_URL is not set: the PostgreSQL blob store needs a server (scripts/services.sh start DIR, then `set -a; . DIR/env; set +a`)',
-    );
-  }
-  return url;
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 // Each PostgreSQL store gets an empty database of its own; all are dropped at the end.
-const databases: string[] = [];
+const databases: TestDatabase[] = [];
 afterAll(async () => {
-  for (const name of databases.splice(0)) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  for (const database of databases.splice(0)) await database.drop();
 });
 async function freshDatabaseUrl(): Promise<string> {
-  const name = `hk_blobs_${randomBytes(8).toString('hex')}`;
-  await admin(`CREATE DATABASE ${name}`);
-  databases.push(name);
-  const url = new URL(serverUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
+  const database = await createTestDatabase('blobs');
+  databases.push(database);
+  return database.url;
 }
 
 const stores: [string, () => Promise<BlobStore>][] = [

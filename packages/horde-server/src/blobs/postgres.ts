@@ -4,6 +4,7 @@
  * `bytea` holds well; the table is the SQLite store's, so the behaviour matches (`put` overwrites,
  * `listOlderThan` answers oldest first).
  */
+import { createOnce } from '@hordekit/core/postgres';
 import pg from 'pg';
 import { type BlobStore, isValidBlobKey } from './types.js';
 
@@ -20,25 +21,14 @@ export interface PostgresBlobStoreOptions {
 }
 
 /**
- * Creates the `blobs` table if it is missing. `CREATE ... IF NOT EXISTS` alone can still fail when two
- * sessions race, so it runs under a transaction-scoped advisory lock.
+ * Creates the `blobs` table if it is missing, under a transaction-scoped advisory lock (`createOnce`):
+ * `CREATE ... IF NOT EXISTS` alone can still fail when two sessions race.
  */
 async function ensureBlobsTable(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [String(BLOBS_TABLE_LOCK_KEY)]);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS blobs (key text PRIMARY KEY, created_at bigint NOT NULL, data bytea NOT NULL)',
-    );
-    await client.query('CREATE INDEX IF NOT EXISTS blobs_created_at ON blobs (created_at)');
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  await createOnce(pool, BLOBS_TABLE_LOCK_KEY, [
+    'CREATE TABLE IF NOT EXISTS blobs (key text PRIMARY KEY, created_at bigint NOT NULL, data bytea NOT NULL)',
+    'CREATE INDEX IF NOT EXISTS blobs_created_at ON blobs (created_at)',
+  ]);
 }
 
 export async function createPostgresBlobStore(options: PostgresBlobStoreOptions): Promise<BlobStore> {

@@ -3,22 +3,12 @@
  * Redis outage falls back to per-node limits instead of failing requests.
  */
 import { randomBytes } from 'node:crypto';
-import { createTestHorde } from '@hordekit/core/testing';
+import { createTestHorde, testRedisPrefix, testRedisUrl } from '@hordekit/core/testing';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteBlobStore } from '../blobs/sqlite.js';
 import { createServer, type HordeServer } from '../server.js';
 import type { RateLimitOptions } from './rate-limit.js';
-
-function redisUrl(): string {
-  const url = process.env.HORDEKIT_TEST_REDIS_URL;
-  if (!url) {
-    throw new Error(
-      'HORDEKIT_TEST_REDIS_URL is not set: these tests need Redis (scripts/services.sh start DIR, then `set -a; . DIR/env; set +a`)',
-    );
-  }
-  return url;
-}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -27,7 +17,7 @@ afterEach(async () => {
 
 /** A connection that is ready: until then the limits use their per-node insurance. */
 async function connect(): Promise<Redis> {
-  const redis = new Redis(redisUrl());
+  const redis = new Redis(testRedisUrl());
   cleanups.push(async () => {
     if (redis.status !== 'end') redis.disconnect();
   });
@@ -60,7 +50,7 @@ const listUsers = (server: HordeServer, client: string) =>
 
 describe('rate limits shared through Redis', () => {
   it('counts one client across two nodes', async () => {
-    const keyPrefix = `hk:${randomBytes(6).toString('hex')}:rl`;
+    const keyPrefix = `${testRedisPrefix()}rl`;
     const a = await node({ redis: await connect(), keyPrefix });
     const b = await node({ redis: await connect(), keyPrefix });
     const client = freshClient();
@@ -90,7 +80,7 @@ describe('rate limits shared through Redis', () => {
 
   it('falls back to per-node limits when the Redis connection is gone', async () => {
     const redis = await connect();
-    const a = await node({ redis, keyPrefix: `hk:${randomBytes(6).toString('hex')}:rl` });
+    const a = await node({ redis, keyPrefix: `${testRedisPrefix()}rl` });
     const client = freshClient();
     expect((await listUsers(a, client)).status).toBe(200);
     await redis.quit();

@@ -6,10 +6,9 @@
  * never be seen below the floor, nothing may deadlock or fail with a storage error, and the ledger must
  * balance exactly afterwards.
  */
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHordeError } from '../../errors.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/services.js';
 import {
   checkIn,
   claim,
@@ -27,36 +26,17 @@ const FLOOR = 1_400; // a pseudonymous account's 14 kudos
 const START = 100_000;
 const OPERATIONS = 1_000;
 
-function serverUrl(): string {
-  const url = process.env.HORDEKIT_TEST_DATABASE_URL;
-  if (!url) {
-    throw new Error(
-      'HORDEKIT_TEST_DATABASE_URL is not set: these tests need PostgreSQL (bash scripts/services.sh start <dir>, then source <dir>/env)',
-    );
-  }
-  return url;
-}
-
-const database = `hordekit_contention_${randomUUID().replaceAll('-', '')}`;
+let database: TestDatabase | undefined;
 let nodes: PostgresStore[] = [];
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: serverUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
-  const url = new URL(serverUrl());
-  url.pathname = `/${database}`;
+  database = await createTestDatabase('contention');
+  const url = database.url;
   // Three nodes starting at once: the migrations must not trip over each other.
-  nodes = await Promise.all(
-    [1, 2, 3].map(() => createPostgresStore({ connectionString: url.toString(), poolSize: 8 })),
-  );
+  nodes = await Promise.all([1, 2, 3].map(() => createPostgresStore({ connectionString: url, poolSize: 8 })));
 });
 afterAll(async () => {
   await Promise.all(nodes.map((node) => node.close()));
-  const admin = new pg.Client({ connectionString: serverUrl() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin.end();
+  await database?.drop();
 });
 
 describe('one account charged from three nodes at once', () => {

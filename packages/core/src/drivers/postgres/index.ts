@@ -42,7 +42,7 @@ export {
   startLeaderElection,
 } from './leader.js';
 export { SCHEMA_VERSION } from './schema.js';
-export { createPool } from './tx.js';
+export { createOnce, createPool } from './tx.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -222,7 +222,8 @@ class PostgresHordeStore implements PostgresStore {
     this.tx((db) => requests.enqueueRequest(db, op));
   getRequest = (id: string) => this.single((db) => requests.getRequest(db, id));
   listRequestJobs = (requestId: string) => this.single((db) => requests.listRequestJobs(db, requestId));
-  listAccountRequests = (accountId: number) => this.single((db) => requests.listAccountRequests(db, accountId));
+  listAccountRequests = (accountId: number) =>
+    this.single((db) => requests.listAccountRequests(db, accountId));
   findCandidates = (q: CandidateQuery) => this.single((db) => queue.findCandidates(db, q, this.skipGroups));
   claimJobs = (op: Parameters<HordeStore['claimJobs']>[0]) => this.single((db) => requests.claimJobs(db, op));
   getJob = (id: string) => this.single((db) => requests.getJob(db, id));
@@ -239,11 +240,13 @@ class PostgresHordeStore implements PostgresStore {
     });
   queuePosition = (requestId: string) => this.single((db) => queue.queuePosition(db, requestId));
   queueSummary = (kind: RequestKind) => this.single((db) => queue.queueSummary(db, kind));
-  generationStats = (kind: RequestKind, now: number) => this.single((db) => readGenerationStats(db, kind, now));
+  generationStats = (kind: RequestKind, now: number) =>
+    this.single((db) => readGenerationStats(db, kind, now));
 
   // workers
   checkInWorker = async (op: Parameters<HordeStore['checkInWorker']>[0]) =>
-    (await this.single((db) => workers.quickCheckIn(db, op))) ?? this.tx((db) => workers.checkInWorker(db, op));
+    (await this.single((db) => workers.quickCheckIn(db, op))) ??
+    this.tx((db) => workers.checkInWorker(db, op));
   getWorker = (id: string) => this.single((db) => workers.getWorker(db, id));
   getWorkerByName = (name: string) => this.single((db) => workers.getWorkerByName(db, name));
   listWorkers = (q?: Parameters<HordeStore['listWorkers']>[0]) =>

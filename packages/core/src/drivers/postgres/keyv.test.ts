@@ -1,37 +1,19 @@
 /** The keyv adapter on a real PostgreSQL: the same behaviour as the SQLite one, shared by every pool. */
-import { randomUUID } from 'node:crypto';
 import Keyv from 'keyv';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/services.js';
 import { ensureKvTable, PostgresKeyvStore } from './keyv.js';
 
-function databaseUrl(): string {
-  const url = process.env.HORDEKIT_TEST_DATABASE_URL;
-  if (!url) {
-    throw new Error(
-      'HORDEKIT_TEST_DATABASE_URL is not set: these tests need PostgreSQL (bash scripts/services.sh start <dir>, then source <dir>/env)',
-    );
-  }
-  return url;
-}
-
 // A database of this file's own, so the `kv` table starts empty.
-const database = `hordekit_kv_${randomUUID().replaceAll('-', '')}`;
+let database: TestDatabase | undefined;
 let url: string;
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: databaseUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
-  const parsed = new URL(databaseUrl());
-  parsed.pathname = `/${database}`;
-  url = parsed.toString();
+  database = await createTestDatabase('kv');
+  url = database.url;
 });
 afterAll(async () => {
-  const admin = new pg.Client({ connectionString: databaseUrl() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin.end();
+  await database?.drop();
 });
 
 describe('keyv on PostgreSQL', () => {

@@ -7,31 +7,20 @@
 import { EventEmitter } from 'node:events';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import type pg from 'pg';
+import { createOnce } from './tx.js';
 
 /** Serialises `ensureKvTable` between nodes starting at once ('hordekv' in ASCII). */
 const KV_TABLE_LOCK_KEY = 0x686f7264656b76n;
 
 /**
- * Creates the `kv` table if it is missing. Idempotent, and safe when several nodes start at once:
- * `CREATE TABLE IF NOT EXISTS` alone can still fail with a unique violation on the catalog when two
- * sessions race, so the creation runs under a transaction-scoped advisory lock.
+ * Creates the `kv` table if it is missing. Idempotent, and safe when several nodes start at once: the
+ * creation runs under a transaction-scoped advisory lock (`createOnce`).
  */
 export async function ensureKvTable(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [String(KV_TABLE_LOCK_KEY)]);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS kv (key text PRIMARY KEY, value text NOT NULL, expires bigint)',
-    );
-    await client.query('CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL');
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  await createOnce(pool, KV_TABLE_LOCK_KEY, [
+    'CREATE TABLE IF NOT EXISTS kv (key text PRIMARY KEY, value text NOT NULL, expires bigint)',
+    'CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL',
+  ]);
 }
 
 export class PostgresKeyvStore extends EventEmitter implements KeyvStoreAdapter {

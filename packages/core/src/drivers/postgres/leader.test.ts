@@ -2,17 +2,8 @@
 import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from '../../testing/services.js';
 import { type LeaderElection, startLeaderElection } from './leader.js';
-
-function databaseUrl(): string {
-  const url = process.env.HORDEKIT_TEST_DATABASE_URL;
-  if (!url) {
-    throw new Error(
-      'HORDEKIT_TEST_DATABASE_URL is not set: these tests need PostgreSQL (bash scripts/services.sh start <dir>, then source <dir>/env)',
-    );
-  }
-  return url;
-}
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -42,7 +33,12 @@ afterEach(async () => {
 });
 
 function elect(lockKey: number, onChange?: (leader: boolean) => void): LeaderElection {
-  const election = startLeaderElection({ connectionString: databaseUrl(), lockKey, retryMs: 200, onChange });
+  const election = startLeaderElection({
+    connectionString: testDatabaseUrl(),
+    lockKey,
+    retryMs: 200,
+    onChange,
+  });
   running.push(election);
   return election;
 }
@@ -91,7 +87,7 @@ describe('leader election through an advisory lock', () => {
 
     const killedPid = a.pid();
     expect(killedPid).toBeTypeOf('number');
-    const admin = new pg.Client({ connectionString: databaseUrl() });
+    const admin = new pg.Client({ connectionString: testDatabaseUrl() });
     await admin.connect();
     try {
       const { rows } = await admin.query<{ done: boolean }>('SELECT pg_terminate_backend($1) AS done', [

@@ -107,6 +107,27 @@ export function storageError(error: unknown): HordeError {
   return new HordeError('StorageError', '[postgres] a storage operation failed.', { cause: error });
 }
 
+/**
+ * Runs `statements` (creating a table and its indexes, say) in one transaction that first takes the
+ * transaction-scoped advisory lock `lockKey`, so nodes starting at once do it one after the other:
+ * `CREATE ... IF NOT EXISTS` alone can still fail with a unique violation on the catalog when two sessions
+ * race. Rolls back on error and rethrows PostgreSQL's error as it is.
+ */
+export async function createOnce(pool: pg.Pool, lockKey: bigint, statements: string[]): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [String(lockKey)]);
+    for (const statement of statements) await client.query(statement);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /** Runs reads on one pooled connection, without a transaction (each statement sees committed data). */
 export async function withClient<T>(pool: pg.Pool, work: (db: Db) => Promise<T>): Promise<T> {
   const db = await connect(pool);
