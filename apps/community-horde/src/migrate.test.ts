@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 import { createHorde } from '@hordekit/core';
 import { createPostgresStore } from '@hordekit/core/postgres';
 import { createSqliteStore } from '@hordekit/core/sqlite';
+import { createTestDatabase, type TestDatabase } from '@hordekit/core/testing';
 import { createPostgresBlobStore, createSqliteBlobStore } from '@hordekit/horde-server';
 import Keyv from 'keyv';
-import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from './migrate.js';
 
@@ -21,40 +21,17 @@ const TEXT_WORKER = { name: 'bob-llm', models: ['koboldcpp/tiny'], bridge_agent:
 const IMAGE_KEY = 'img-1.webp';
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-function serverUrl(): string {
-  const url = process.env.HORDEKIT_TEST_DATABASE_URL;
-  if (!url) {
-    throw new Error(
-      'HORDEKIT_TEST_DATABASE_URL is not set: the migration tests need PostgreSQL (run them through vitest, whose global setup starts one, or bash scripts/services.sh start DIR, then set -a; . DIR/env; set +a)',
-    );
-  }
-  return url;
-}
-
-async function onServer(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 let dataDir: string;
-let database: string;
+let database: TestDatabase | undefined;
 let databaseUrl: string;
 beforeEach(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'hordekit-migrate-'));
-  database = `hk_migrate_${randomBytes(6).toString('hex')}`;
-  await onServer(`CREATE DATABASE ${database}`);
-  const url = new URL(serverUrl());
-  url.pathname = `/${database}`;
-  databaseUrl = url.toString();
+  database = await createTestDatabase('migrate');
+  databaseUrl = database.url;
 });
 afterEach(async () => {
   rmSync(dataDir, { recursive: true, force: true });
-  await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await database?.drop();
 });
 
 async function migrate(args = ['--data-dir', dataDir, '--database-url', databaseUrl]) {
