@@ -69,7 +69,6 @@ export async function createAccount(db: Db, input: NewAccount, stripes: number):
     id = rows[0]!.id;
   }
   try {
-    await db.query('SAVEPOINT create_account');
     await db.query(
       `INSERT INTO accounts (id, username, kind, api_key_hash, roles, created_at, concurrency, stripes)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -97,7 +96,6 @@ export async function createAccount(db: Db, input: NewAccount, stripes: number):
     if (isUniqueViolation(error, 'identities_pkey')) throw refuse.identityTaken();
     throw error;
   }
-  await db.query('RELEASE SAVEPOINT create_account');
   // Ids given explicitly (the anonymous account, imports) keep the sequence ahead of them.
   if (input.id !== undefined) {
     // `false`: the next `nextval` returns the value set, so after the anonymous account (0) comes 1.
@@ -213,7 +211,6 @@ export async function transfer(db: Db, op: TransferOp): Promise<TransferResult> 
 
   let id: number;
   try {
-    await db.query('SAVEPOINT transfer_insert');
     const { rows } = await db.query<{ id: number }>(
       'INSERT INTO transfers (from_id, to_id, amount, idempotency_key, at) VALUES ($1, $2, $3, $4, $5) RETURNING id',
       [op.fromId, op.toId, op.amount, op.idempotencyKey, op.at],
@@ -224,7 +221,6 @@ export async function transfer(db: Db, op: TransferOp): Promise<TransferResult> 
     if (isUniqueViolation(error, 'transfers_idempotency')) throw new Retry();
     throw error;
   }
-  await db.query('RELEASE SAVEPOINT transfer_insert');
 
   const debit: MoneyDelta = { balance: -op.amount, details: { [op.senderBucket]: -op.amount } };
   const credit: MoneyDelta = { balance: op.amount, details: { received: op.amount } };

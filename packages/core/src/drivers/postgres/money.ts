@@ -68,8 +68,11 @@ export interface Guard {
   forgivable?: boolean;
 }
 
-/** Which single-stripe path applied: the delta as given, or forgiven whole at the floor (balance unchanged). */
-export type FastPath = 'applied' | 'forgiven' | null;
+/**
+ * Which single-stripe path applied — the delta as given, or forgiven whole at the floor (balance
+ * unchanged) — and the account's balance just before; null when neither applied.
+ */
+export type FastPath = { path: 'applied' | 'forgiven'; balanceBefore: number } | null;
 
 /** The `i`-th of `stripes` near-equal integer parts of `total` (larger parts first; parts sum to `total`). */
 export function split(total: number, stripes: number, i: number): number {
@@ -126,11 +129,16 @@ const NEXT = FIRST + DELTA_COLUMNS.length;
  */
 const ADD_SQL = `UPDATE account_money SET ${SET_LIST} WHERE account_id = $1 AND stripe = $2`;
 const LIMIT_GUARD = `($${NEXT + 3}::integer IS NULL OR (fast_limit = $${NEXT + 3} AND active + $${NEXT + 4} <= $${NEXT + 5}))`;
+/** The account's balance before the statement (its snapshot does not see its own change). */
+const RETURN_BALANCE_BEFORE =
+  'RETURNING (SELECT sum(balance) FROM account_money WHERE account_id = $1)::bigint AS balance_before';
 const GUARDED_ADD_SQL = `${ADD_SQL}
-  AND fast_floor = $${NEXT} AND balance - reserved - $${NEXT + 1} >= $${NEXT + 2} AND ${LIMIT_GUARD}`;
+  AND fast_floor = $${NEXT} AND balance - reserved - $${NEXT + 1} >= $${NEXT + 2} AND ${LIMIT_GUARD}
+  ${RETURN_BALANCE_BEFORE}`;
 /** The same parameters; `$NEXT + 1` and `$NEXT + 2` are unused but typed, so one value list serves both. */
 const AT_FLOOR_ADD_SQL = `${ADD_SQL}
-  AND at_floor = $${NEXT} AND $${NEXT + 1}::bigint IS NOT NULL AND $${NEXT + 2}::bigint IS NOT NULL AND ${LIMIT_GUARD}`;
+  AND at_floor = $${NEXT} AND $${NEXT + 1}::bigint IS NOT NULL AND $${NEXT + 2}::bigint IS NOT NULL AND ${LIMIT_GUARD}
+  ${RETURN_BALANCE_BEFORE}`;
 /** A credit to an account resting on its floor: lifts it off, so the stamp goes on every stripe. */
 const CREDIT_SQL = `${ADD_SQL} AND at_floor IS NULL`;
 
@@ -177,14 +185,14 @@ export async function tryGuardedAdd(
     text: GUARDED_ADD_SQL,
     values: [accountId, stripe, ...deltaValues(delta), ...tail],
   });
-  if (applied.rowCount === 1) return 'applied';
+  if (applied.rowCount === 1) return { path: 'applied', balanceBefore: applied.rows[0].balance_before };
   if (guard.forgivable) {
     const forgiven = await db.query({
       name: 'hk_money_at_floor_add',
       text: AT_FLOOR_ADD_SQL,
       values: [accountId, stripe, ...deltaValues({ ...delta, balance: 0 }), ...tail],
     });
-    if (forgiven.rowCount === 1) return 'forgiven';
+    if (forgiven.rowCount === 1) return { path: 'forgiven', balanceBefore: forgiven.rows[0].balance_before };
   }
   await db.query('ROLLBACK TO SAVEPOINT fast_path');
   return null;

@@ -35,13 +35,9 @@ export async function enqueueRequest(db: Db, op: EnqueueOp): Promise<RequestReco
   };
   const fast = await tryGuardedAdd(db, accountId, stripe, stripes, delta, guard);
   if (fast) {
-    const { rows } = await db.query<{ balance: number }>(
-      'SELECT sum(balance)::bigint AS balance FROM account_money WHERE account_id = $1',
-      [accountId],
-    );
     // Resting on the floor, the tax was forgiven whole: the balance did not move.
-    if (fast === 'forgiven') forgiven = op.tax;
-    balanceBefore = rows[0]!.balance + op.tax - forgiven;
+    if (fast.path === 'forgiven') forgiven = op.tax;
+    balanceBefore = fast.balanceBefore;
   } else {
     const locked = await lockAccount(db, accountId);
     const { totals } = locked;
@@ -71,7 +67,6 @@ export async function enqueueRequest(db: Db, op: EnqueueOp): Promise<RequestReco
   const tick = Math.floor(input.createdAt / op.aging.intervalMs);
   let row: Row;
   try {
-    await db.query('SAVEPOINT enqueue_insert');
     const { rows } = await db.query(
       `INSERT INTO requests (id, kind, account_id, stripe, body, models, needs, pixels, max_length,
          max_context_length, things, job_price, priority, sort_key, seq, jobs, waiting, processing, finished,
@@ -109,7 +104,6 @@ export async function enqueueRequest(db: Db, op: EnqueueOp): Promise<RequestReco
     }
     throw error;
   }
-  await db.query('RELEASE SAVEPOINT enqueue_insert');
   const base = { at: input.createdAt, accountId, escrowDelta: 0, ref: input.id };
   await writeJournal(db, [
     { ...base, kind: 'activation', balanceDelta: -op.tax, bucket: 'accumulated' },

@@ -12,7 +12,7 @@ import type {
   JournalEntry,
   RequestRecord,
 } from '../../storage/types.js';
-import { stripesOf, writeJournal } from './accounts.js';
+import { writeJournal } from './accounts.js';
 import {
   addToStripe,
   anyStripe,
@@ -52,20 +52,30 @@ export async function saveRequestCounters(db: Db, r: RequestRecord): Promise<voi
   });
 }
 
-/** The request row, locked, and the money stripe its charges and releases go to. */
-async function lockRequest(db: Db, id: string): Promise<{ request: RequestRecord; stripe: number }> {
+/**
+ * The request row, locked; the money stripe its charges and releases go to; and how many stripes its
+ * account has (read in the same round trip).
+ */
+async function lockRequest(
+  db: Db,
+  id: string,
+): Promise<{ request: RequestRecord; stripe: number; accountStripes: number }> {
   const { rows } = await db.query({
     name: 'hk_request_lock',
-    text: 'SELECT * FROM requests WHERE id = $1 FOR UPDATE',
+    text: `SELECT r.*, a.stripes AS account_stripes FROM requests r JOIN accounts a ON a.id = r.account_id
+      WHERE r.id = $1 FOR UPDATE OF r`,
     values: [id],
   });
-  return { request: requestFromRow(rows[0]!), stripe: rows[0]!.stripe };
+  const row = rows[0]!;
+  return { request: requestFromRow(row), stripe: row.stripe, accountStripes: row.account_stripes };
 }
 
 export async function completeJob(db: Db, op: CompleteOp): Promise<CompleteResult> {
+  // The job first (the first submit wins), with its worker owner's stripe count.
   const { rows } = await db.query({
-    name: 'hk_job_lock',
-    text: 'SELECT * FROM jobs WHERE id = $1 FOR UPDATE',
+    name: 'hk_job_lock_settle',
+    text: `SELECT j.*, a.stripes AS owner_stripes FROM jobs j JOIN accounts a ON a.id = j.worker_owner_id
+      WHERE j.id = $1 FOR UPDATE OF j`,
     values: [op.jobId],
   });
   if (!rows[0]) return { outcome: 'unknown' };
@@ -73,7 +83,8 @@ export async function completeJob(db: Db, op: CompleteOp): Promise<CompleteResul
   if (job.workerId !== op.workerId) return { outcome: 'wrong-worker', job };
   if (job.state === 'done') return { outcome: 'duplicate', job };
   if (job.state !== 'processing') return { outcome: 'aborted', job };
-  const { request, stripe: requestStripe } = await lockRequest(db, job.requestId);
+  const ownerStripes: number = rows[0].owner_stripes;
+  const { request, stripe: requestStripe, accountStripes } = await lockRequest(db, job.requestId);
 
   const doneJob: JobRecord = {
     ...job,
@@ -123,11 +134,11 @@ export async function completeJob(db: Db, op: CompleteOp): Promise<CompleteResul
   };
   let forgiven = 0;
   const charge = async () => {
-    const stripes = await stripesOf(db, request.accountId);
+    const stripes = accountStripes;
     const stripe = requestStripe;
     const guard = { floor: op.requesterFloor, need: op.cost - settled.release, forgivable: true };
     const fast = await tryGuardedAdd(db, request.accountId, stripe, stripes, requesterDelta, guard);
-    if (fast === 'forgiven') forgiven = op.cost;
+    if (fast?.path === 'forgiven') forgiven = op.cost;
     if (fast) return;
     const locked = await lockAccount(db, request.accountId);
     forgiven = debitWithFloor(locked.totals.balance, op.cost, op.requesterFloor).forgiven;
@@ -142,8 +153,7 @@ export async function completeJob(db: Db, op: CompleteOp): Promise<CompleteResul
       },
     );
   };
-  const pay = async () =>
-    creditAccount(db, job.workerOwnerId, anyStripe(await stripesOf(db, job.workerOwnerId)), ownerDelta);
+  const pay = async () => creditAccount(db, job.workerOwnerId, anyStripe(ownerStripes), ownerDelta);
   // Accounts in id order; the owner may be the requester (charged first, then paid, like one row).
   if (job.workerOwnerId < request.accountId) {
     await pay();

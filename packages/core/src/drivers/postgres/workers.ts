@@ -86,13 +86,11 @@ async function createWorker(db: Db, op: CheckInOp): Promise<WorkerRecord> {
     throw refuse.tooManyWorkers(count, op.maxWorkers);
   }
   try {
-    await db.query('SAVEPOINT worker_insert');
     const { rows } = await db.query(
       `INSERT INTO workers (id, name, kind, owner_id, created_at, last_check_in, online_since, uptime_credited_at, profile)
        VALUES ($1, $2, $3, $4, $5, $5, $5, $5, $6) RETURNING *`,
       [op.newId, op.name, op.kind, op.ownerId, op.now, JSON.stringify(op.profile)],
     );
-    await db.query('RELEASE SAVEPOINT worker_insert');
     return workerFromRow(rows[0]!);
   } catch (error) {
     // Two first pops with one name at once: run again, and the second finds the worker.
@@ -116,7 +114,6 @@ export async function updateWorker(db: Db, id: string, patch: WorkerPatch): Prom
   if (!rows[0]) throw refuse.unknownWorker(id);
   const current = workerFromRow(rows[0]);
   try {
-    await db.query('SAVEPOINT worker_update');
     const { rows: updated } = await db.query(
       `UPDATE workers SET name = $2, maintenance = $3, maintenance_message = $4, paused = $5, info = $6
        WHERE id = $1 RETURNING *`,
@@ -129,7 +126,6 @@ export async function updateWorker(db: Db, id: string, patch: WorkerPatch): Prom
         patch.info === undefined ? current.info : patch.info,
       ],
     );
-    await db.query('RELEASE SAVEPOINT worker_update');
     return workerFromRow(updated[0]!);
   } catch (error) {
     if (isUniqueViolation(error, 'workers_name')) {
