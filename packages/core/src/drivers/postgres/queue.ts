@@ -138,9 +138,14 @@ export async function queuePosition(db: Db, requestId: string): Promise<QueuePos
 }
 
 export async function queueSummary(db: Db, kind: RequestKind): Promise<QueueSummary> {
+  // One round trip: the totals (model NULL) and one row per requested model ("" is any model).
   const { rows } = await db.query({
     name: 'hk_summary',
-    text: `SELECT m.model, count(*)::integer AS requests, sum(r.waiting)::bigint AS jobs, sum(r.things * r.waiting) AS things
+    text: `SELECT NULL::text AS model, count(*)::integer AS requests, coalesce(sum(waiting), 0)::bigint AS jobs,
+        coalesce(sum(things * waiting), 0) AS things
+      FROM requests WHERE kind = $1 AND state = 'active' AND waiting > 0
+      UNION ALL
+      SELECT m.model, count(*)::integer, sum(r.waiting)::bigint, sum(r.things * r.waiting)
       FROM requests r
       CROSS JOIN LATERAL (
         SELECT DISTINCT model FROM unnest(CASE WHEN cardinality(r.models) = 0 THEN ARRAY[''] ELSE r.models END) AS model
@@ -149,14 +154,9 @@ export async function queueSummary(db: Db, kind: RequestKind): Promise<QueueSumm
       GROUP BY m.model`,
     values: [kind],
   });
-  const { rows: totals } = await db.query({
-    name: 'hk_summary_totals',
-    text: `SELECT count(*)::integer AS requests, coalesce(sum(waiting), 0)::bigint AS jobs,
-        coalesce(sum(things * waiting), 0) AS things
-      FROM requests WHERE kind = $1 AND state = 'active' AND waiting > 0`,
-    values: [kind],
-  });
+  const total = rows.find((r) => r.model === null)!;
   const models = rows
+    .filter((r) => r.model !== null)
     .map((r) => ({
       model: r.model as string,
       requests: r.requests,
@@ -164,6 +164,5 @@ export async function queueSummary(db: Db, kind: RequestKind): Promise<QueueSumm
       things: Number(r.things),
     }))
     .sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
-  const total = totals[0]!;
   return { kind, requests: total.requests, jobs: Number(total.jobs), things: Number(total.things), models };
 }
