@@ -4,7 +4,7 @@
  * memory) and the PostgreSQL driver (on rows and an account's summed stripes) cannot drift apart.
  */
 import type { Centikudos } from '../ledger/money.js';
-import type { KudosDetails, RequestRecord } from './types.js';
+import type { JournalEntry, KudosDetails, RequestRecord, TransferOp, TransferResult } from './types.js';
 
 export const ZERO_DETAILS: Readonly<KudosDetails> = Object.freeze({
   accumulated: 0,
@@ -52,4 +52,35 @@ export function settleRequestState(request: RequestRecord): RequestRecord {
     return { ...request, state: 'done' };
   }
   return request;
+}
+
+/** A transfer's two journal rows (sender, recipient), referencing the transfer `id`. */
+export function transferJournal(op: TransferOp, id: number): Omit<JournalEntry, 'id'>[] {
+  const ref = `transfer:${id}`;
+  return [
+    {
+      at: op.at,
+      accountId: op.fromId,
+      kind: 'transfer',
+      balanceDelta: -op.amount,
+      escrowDelta: 0,
+      bucket: op.senderBucket,
+      ref,
+    },
+    {
+      at: op.at,
+      accountId: op.toId,
+      kind: 'transfer',
+      balanceDelta: op.amount,
+      escrowDelta: 0,
+      bucket: 'received',
+      ref,
+    },
+  ];
+}
+
+/** What a transfer that moved kudos answers. */
+export function transferDone(op: TransferOp, id: number): TransferResult {
+  const { fromId, toId, amount, idempotencyKey, at } = op;
+  return { transfer: { id, fromId, toId, amount, idempotencyKey, at }, replayed: false };
 }

@@ -1,7 +1,7 @@
 /** Accounts, identities, and every kudos movement that is not a job (transfers, grants, escrow). */
 
 import { refuse } from '../../storage/refusals.js';
-import { debitWithFloor } from '../../storage/rules.js';
+import { debitWithFloor, transferDone, transferJournal } from '../../storage/rules.js';
 import type {
   AccountPatch,
   AccountRecord,
@@ -244,36 +244,6 @@ export async function transfer(db: Db, op: TransferOp): Promise<TransferResult> 
     await giveToRecipient();
     await takeFromSender();
   }
-  const ref = `transfer:${id}`;
-  await writeJournal(db, [
-    {
-      at: op.at,
-      accountId: op.fromId,
-      kind: 'transfer',
-      balanceDelta: -op.amount,
-      escrowDelta: 0,
-      bucket: op.senderBucket,
-      ref,
-    },
-    {
-      at: op.at,
-      accountId: op.toId,
-      kind: 'transfer',
-      balanceDelta: op.amount,
-      escrowDelta: 0,
-      bucket: 'received',
-      ref,
-    },
-  ]);
-  return {
-    transfer: {
-      id,
-      fromId: op.fromId,
-      toId: op.toId,
-      amount: op.amount,
-      idempotencyKey: op.idempotencyKey,
-      at: op.at,
-    },
-    replayed: false,
-  };
+  await writeJournal(db, transferJournal(op, id));
+  return transferDone(op, id);
 }

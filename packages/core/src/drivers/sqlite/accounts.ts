@@ -1,7 +1,13 @@
 /** Accounts, identities and every kudos movement that is not a job (transfers, grants, escrow). */
 
 import { refuse } from '../../storage/refusals.js';
-import { addToBucket, debitWithFloor, ZERO_DETAILS } from '../../storage/rules.js';
+import {
+  addToBucket,
+  debitWithFloor,
+  transferDone,
+  transferJournal,
+  ZERO_DETAILS,
+} from '../../storage/rules.js';
 import type {
   AccountPatch,
   AccountRecord,
@@ -207,41 +213,11 @@ export function transfer(s: SqliteState, op: TransferOp): TransferResult {
     );
     saveAccountMoney(s, nextSender);
     saveAccountMoney(s, nextRecipient);
-    const ref = `transfer:${id}`;
-    writeJournal(s, [
-      {
-        at: op.at,
-        accountId: sender.id,
-        kind: 'transfer',
-        balanceDelta: -op.amount,
-        escrowDelta: 0,
-        bucket: op.senderBucket,
-        ref,
-      },
-      {
-        at: op.at,
-        accountId: recipient.id,
-        kind: 'transfer',
-        balanceDelta: op.amount,
-        escrowDelta: 0,
-        bucket: 'received',
-        ref,
-      },
-    ]);
+    writeJournal(s, transferJournal(op, id));
   });
   s.accounts.set(sender.id, nextSender);
   s.accounts.set(recipient.id, nextRecipient);
-  return {
-    transfer: {
-      id,
-      fromId: op.fromId,
-      toId: op.toId,
-      amount: op.amount,
-      idempotencyKey: op.idempotencyKey,
-      at: op.at,
-    },
-    replayed: false,
-  };
+  return transferDone(op, id);
 }
 
 export { addToBucket, debitWithFloor };
