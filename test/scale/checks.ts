@@ -7,8 +7,10 @@
 import type { JobRecord } from '@hordekit/core';
 import { toCenti } from '@hordekit/core';
 import type { PostgresStore } from '@hordekit/core/postgres';
+import { expect } from 'vitest';
 import type { ClusterNode } from '../support/cluster.js';
 import { callNode, type HttpLog, type TestUser, type WorkLog } from '../support/cluster-load.js';
+import { expectConsistentLedger } from '../support/ledger-check.js';
 import { taggedWebp } from '../support/restart-load.js';
 import type { RequestLog } from './requesters.js';
 
@@ -203,4 +205,35 @@ export async function kudosReport(
     unexplainedMint: totals.minted - granted - rewards - forgiven,
     problems,
   };
+}
+
+/**
+ * Kudos to the centikudo: the ledger balances, each owner's answered rewards = its journal = balance +
+ * escrow, each requester's spending = its requests' consumption = its journal, and nothing else minted.
+ * `everyOwnerEarned`: also require that every owner's workers delivered something. Returns the report.
+ */
+export async function expectKudosExact(
+  store: PostgresStore,
+  options: Parameters<typeof kudosReport>[1] & { everyOwnerEarned: boolean },
+): Promise<KudosReport> {
+  await expectConsistentLedger(store);
+  const kudos = await kudosReport(store, options);
+  expect(kudos.problems).toEqual([]);
+  for (const [name, [answered, journalled, held]] of Object.entries(kudos.owners)) {
+    expect({ name, journalled, held }, 'owner: rewards answered = journal = balance + escrow').toEqual({
+      name,
+      journalled: answered,
+      held: answered,
+    });
+    if (options.everyOwnerEarned) expect(answered, `${name} earned`).toBeGreaterThan(0);
+  }
+  for (const [name, [spent, consumed, charged]] of Object.entries(kudos.requesters)) {
+    expect({ name, consumed, charged }, 'requester: spent = consumed = journal').toEqual({
+      name,
+      consumed: spent,
+      charged: spent,
+    });
+  }
+  expect(kudos.unexplainedMint, 'minted beyond grants, rewards and floor').toBe(0);
+  return kudos;
 }
